@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts.apis import LogoutApi, MeApi, TokenApi
+from stores.apis import StoreViewSet
+from surveys.apis import PhotoViewSet, SurveyViewSet
+from tasks.apis import TaskViewSet
+from visits.apis import FollowUpViewSet, VisitViewSet
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("stores", StoreViewSet, basename="store")
+router.register("surveys", SurveyViewSet, basename="survey")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("photos", PhotoViewSet, basename="photo")
+router.register("followups", FollowUpViewSet, basename="followup")
+
+
+def health(request):
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("api/health", health, name="health"),
+    path("api/auth/token", TokenApi.as_view(), name="auth-token"),
+    path("api/auth/logout", LogoutApi.as_view(), name="auth-logout"),
+    path("api/me", MeApi.as_view(), name="me"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include(router.urls)),
+    path("admin/", admin.site.urls),
+]

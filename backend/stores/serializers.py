@@ -1,0 +1,78 @@
+"""The store's wire form and its validation."""
+
+import re
+
+from rest_framework import serializers
+
+from stores.models import Store
+from stores.phones import PhoneNumberError, normalize_phone
+from sync.serializers import StrictCharField, WireSerializer, user_ref
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+class OpeningHoursField(serializers.DictField):
+    """`{"mon": [["07:00", "22:00"]], ...}`: per weekday, a list of open intervals."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("not_a_dict", input_type=type(data).__name__)
+        errors = {}
+        for day, intervals in data.items():
+            if day not in WEEKDAYS:
+                errors[day] = [f"Unknown weekday; use one of {', '.join(WEEKDAYS)}."]
+                continue
+            if not isinstance(intervals, list) or len(intervals) > 4:
+                errors[day] = ["A list of at most 4 [open, close] pairs is required."]
+                continue
+            for interval in intervals:
+                if (
+                    not isinstance(interval, list)
+                    or len(interval) != 2
+                    or not all(isinstance(t, str) and HHMM.match(t) for t in interval)
+                    or interval[0] >= interval[1]
+                ):
+                    errors[day] = ['Each interval is ["HH:MM", "HH:MM"], opening first.']
+                    break
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
+class StoreWireSerializer(WireSerializer):
+    owner = user_ref(allow_null=True, required=False)
+    region = StrictCharField(max_length=32)
+    tags = serializers.ListField(
+        child=StrictCharField(max_length=50), max_length=50, required=False
+    )
+    opening_hours = OpeningHoursField(required=False)
+
+    class Meta:
+        model = Store
+        fields = [
+            *WireSerializer.META_FIELDS,
+            "name",
+            "chain_name",
+            "phone",
+            "address",
+            "lat",
+            "lon",
+            "region",
+            "owner",
+            "status",
+            "trade_area_type",
+            "grade",
+            "segment",
+            "tags",
+            "opening_hours",
+            "geofence_radius_m",
+        ]
+
+    def validate_phone(self, value: str) -> str:
+        if not value:
+            return value
+        try:
+            return normalize_phone(value)
+        except PhoneNumberError as error:
+            raise serializers.ValidationError(str(error)) from error

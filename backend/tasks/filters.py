@@ -1,0 +1,12 @@
+import django_filters
+
+from tasks.models import Task
+
+
+class TaskFilter(django_filters.FilterSet):
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+
+    class Meta:
+        model = Task
+        fields = ["store", "assignee", "status", "type", "priority"]

@@ -1,0 +1,52 @@
+"""Work dispatched to reps: one task per store, with a status lifecycle."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from sync.models import SyncableModel
+
+
+class TaskType(models.TextChoices):
+    SURVEY = "survey", "Site survey"
+    VISIT = "visit", "Visit"
+    NEW_PRODUCT = "new_product", "New product"
+    REACTIVATION = "reactivation", "Reactivation"
+    REVIEW_FIX = "review_fix", "Fix a reviewed survey"
+    CALLBACK = "callback", "Callback"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Task(SyncableModel):
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    type = models.CharField(max_length=16, choices=TaskType.choices)
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default="open")
+    priority = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(3)], help_text="1 = high"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=5000)
+
+    class Meta(SyncableModel.Meta):
+        indexes = [
+            *SyncableModel.Meta.indexes,
+            models.Index(fields=["assignee", "status", "due_date"], name="task_assignee_status"),
+        ]

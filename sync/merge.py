@@ -1,0 +1,205 @@
+"""The pure rules of the three-way field merge. No Django here: plain data in and out.
+
+A record's server state is its values plus, per field, the stamp of its last change
+(version, clock in ms, device). A phone's update names the version it was based on; a
+field the server changed after that version was changed on both sides, and its policy
+decides the outcome.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Policy(StrEnum):
+    LWW = "lww"
+    SERVER = "server"
+    UNION = "union"
+    MAX = "max"
+
+
+class Kept(StrEnum):
+    CLIENT = "client"
+    SERVER = "server"
+    MERGED = "merged"
+
+
+class Status(StrEnum):
+    APPLIED = "applied"
+    MERGED = "merged"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    version: int
+    ts_ms: int
+    device: str
+
+    def as_list(self) -> list[Any]:
+        return [self.version, self.ts_ms, self.device]
+
+    @classmethod
+    def from_list(cls, raw: list[Any] | tuple[Any, ...]) -> "Stamp":
+        return cls(version=int(raw[0]), ts_ms=int(raw[1]), device=str(raw[2]))
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    field: str
+    policy: Policy
+    client_value: Any
+    server_value: Any
+    resolved_value: Any
+    kept: Kept
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    """What to write: new values and stamps for the fields that change."""
+
+    values: dict[str, Any]
+    stamps: dict[str, Stamp]
+    conflicts: tuple[FieldConflict, ...]
+    server_changed_other_fields: bool
+
+    @property
+    def status(self) -> Status:
+        if self.conflicts:
+            return Status.CONFLICT
+        if self.server_changed_other_fields:
+            return Status.MERGED
+        return Status.APPLIED
+
+
+def clamp_client_ts(*, client_ts_ms: int | None, received_ms: int) -> int:
+    """A phone clock ahead of the server counts as the server's receive time."""
+    if client_ts_ms is None or client_ts_ms > received_ms:
+        return received_ms
+    return client_ts_ms
+
+
+def union_merge(*, base: list[Any] | None, server: list[Any], client: list[Any]) -> list[Any]:
+    """Both sides' additions stay; an item removed on either side stays removed.
+
+    The result is in a canonical order, so merging in either order gives the same list.
+    """
+    base_items = list(base or [])
+    result: list[Any] = []
+    for item in [*server, *client]:
+        if item in result:
+            continue
+        in_base = item in base_items
+        kept_by_both = item in server and item in client
+        if not in_base or kept_by_both:
+            result.append(item)
+    return sorted(result, key=lambda item: json.dumps(item, sort_keys=True, default=str))
+
+
+def lww_client_wins(*, client: Stamp, server: Stamp) -> bool:
+    """Later clock wins; equal clocks break on the device id, so every order agrees."""
+    return (client.ts_ms, client.device) > (server.ts_ms, server.device)
+
+
+def merge_fields(
+    *,
+    server_values: Mapping[str, Any],
+    server_stamps: Mapping[str, Stamp],
+    base_values: Mapping[str, Any],
+    client_values: Mapping[str, Any],
+    policies: Mapping[str, Policy],
+    base_version: int,
+    new_version: int,
+    client_ts_ms: int,
+    device: str,
+) -> MergeOutcome:
+    """Merge a phone's changed fields into the server state.
+
+    `base_values` holds, for fields changed on both sides, the value the phone started
+    from (needed by `union`); `client_ts_ms` must already be clamped.
+    """
+    client_stamp = Stamp(version=new_version, ts_ms=client_ts_ms, device=device)
+    values: dict[str, Any] = {}
+    stamps: dict[str, Stamp] = {}
+    conflicts: list[FieldConflict] = []
+    for field, client_value in client_values.items():
+        server_stamp = server_stamps.get(field)
+        server_value = server_values.get(field)
+        changed_on_server = server_stamp is not None and server_stamp.version > base_version
+        if not changed_on_server or client_value == server_value:
+            if client_value != server_value:
+                values[field] = client_value
+                stamps[field] = client_stamp
+            continue
+        assert server_stamp is not None
+        policy = policies.get(field, Policy.LWW)
+        resolved, kept = _resolve(
+            policy=policy,
+            base_value=base_values.get(field),
+            server_value=server_value,
+            client_value=client_value,
+            server_stamp=server_stamp,
+            client_stamp=client_stamp,
+        )
+        if resolved != server_value:
+            values[field] = resolved
+            stamps[field] = Stamp(
+                version=new_version,
+                ts_ms=max(server_stamp.ts_ms, client_ts_ms),
+                device=client_stamp.device if kept == Kept.CLIENT else server_stamp.device,
+            )
+        conflicts.append(
+            FieldConflict(
+                field=field,
+                policy=policy,
+                client_value=client_value,
+                server_value=server_value,
+                resolved_value=resolved,
+                kept=kept,
+            )
+        )
+    sent = set(client_values)
+    server_changed_other_fields = any(
+        stamp.version > base_version for field, stamp in server_stamps.items() if field not in sent
+    )
+    return MergeOutcome(
+        values=values,
+        stamps=stamps,
+        conflicts=tuple(conflicts),
+        server_changed_other_fields=server_changed_other_fields,
+    )
+
+
+def _resolve(
+    *,
+    policy: Policy,
+    base_value: Any,
+    server_value: Any,
+    client_value: Any,
+    server_stamp: Stamp,
+    client_stamp: Stamp,
+) -> tuple[Any, Kept]:
+    if policy == Policy.SERVER:
+        return server_value, Kept.SERVER
+    if policy == Policy.MAX:
+        if _max_key(client_value) > _max_key(server_value):
+            return client_value, Kept.CLIENT
+        return server_value, Kept.SERVER
+    if policy == Policy.UNION and isinstance(server_value, list) and isinstance(client_value, list):
+        merged = union_merge(base=base_value, server=server_value, client=client_value)
+        if merged == client_value:
+            return merged, Kept.CLIENT
+        if merged == server_value:
+            return merged, Kept.SERVER
+        return merged, Kept.MERGED
+    if lww_client_wins(client=client_stamp, server=server_stamp):
+        return client_value, Kept.CLIENT
+    return server_value, Kept.SERVER
+
+
+def _max_key(value: Any) -> tuple[int, Any]:
+    """None sorts below every number, so a counter set on one side always wins."""
+    return (0, 0) if value is None else (1, value)

@@ -1,0 +1,162 @@
+"""Storage of the sync engine: the syncable base, the changelog and its companions.
+
+A record's place in the change stream is its position `(sync_txid, sync_seq)`: on
+PostgreSQL the writing transaction's id and a sequence number, on SQLite (one writer at a
+time) the sequence number twice. A pull only reads positions whose transaction id is
+below the oldest transaction still in flight, so it never moves past a change that has
+not committed yet (see `sync.positions`).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class SyncableModel(models.Model):
+    """Base of every record phones replicate: client ids, versions, stamps, tombstones."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    deleted = models.BooleanField(default=False)
+    # {wire field: [version, clock stamp in ms, device id]} of each field's last change.
+    field_stamps = models.JSONField(default=dict, blank=True)
+    sync_txid = models.BigIntegerField(default=0)
+    sync_seq = models.BigIntegerField(default=0)
+    scope_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    scope_region = models.ForeignKey(
+        "accounts.Region",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        abstract = True
+        indexes = [
+            models.Index(
+                fields=["scope_owner", "sync_txid", "sync_seq"], name="%(class)s_owner_pos"
+            ),
+            models.Index(
+                fields=["scope_region", "sync_txid", "sync_seq"], name="%(class)s_region_pos"
+            ),
+            models.Index(fields=["sync_txid", "sync_seq"], name="%(class)s_pos"),
+        ]
+
+
+class SyncCounter(models.Model):
+    """The sequence of change positions on databases without sequences (SQLite)."""
+
+    name = models.CharField(primary_key=True, max_length=32)
+    value = models.BigIntegerField(default=0)
+
+
+class ChangeSource(models.TextChoices):
+    PUSH = "push", "Phone push"
+    REST = "rest", "REST edit"
+    DISPATCH = "dispatch", "Bulk dispatch"
+    IMPORT = "import", "Import"
+    SYSTEM = "system", "System"
+
+
+class ChangeLog(models.Model):
+    """Append-only history of every accepted change, with old and new field values."""
+
+    seq = models.BigIntegerField()
+    txid = models.BigIntegerField()
+    entity = models.CharField(max_length=32)
+    record_id = models.UUIDField()
+    version = models.PositiveIntegerField()
+    op = models.CharField(max_length=16)
+    new_values = models.JSONField(default=dict)
+    old_values = models.JSONField(default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device_id = models.CharField(max_length=64, blank=True)
+    mutation_id = models.UUIDField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=ChangeSource.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["entity", "record_id", "version"], name="changelog_record"),
+            models.Index(fields=["at"], name="changelog_at"),
+        ]
+
+
+class AppliedMutation(models.Model):
+    """A phone mutation seen once; retries answer from here (idempotency for ever)."""
+
+    mutation_id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    device_id = models.CharField(max_length=64, blank=True)
+    entity = models.CharField(max_length=32)
+    record_id = models.UUIDField(null=True)
+    status = models.CharField(max_length=16)
+    result = models.JSONField(default=dict)
+    at = models.DateTimeField()
+
+
+class ConflictLog(models.Model):
+    """A field resolved against a phone's value: both values kept, so nothing is lost."""
+
+    entity = models.CharField(max_length=32)
+    record_id = models.UUIDField()
+    field = models.CharField(max_length=64)
+    policy = models.CharField(max_length=16)
+    client_value = models.JSONField(null=True)
+    server_value = models.JSONField(null=True)
+    resolved_value = models.JSONField(null=True)
+    kept = models.CharField(max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device_id = models.CharField(max_length=64, blank=True)
+    mutation_id = models.UUIDField(null=True)
+    client_ts = models.DateTimeField(null=True)
+    at = models.DateTimeField()
+    scope_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scope_region = models.ForeignKey(
+        "accounts.Region", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["entity", "record_id"], name="conflict_record"),
+            models.Index(fields=["at"], name="conflict_at"),
+        ]
+
+
+class ScopeExit(models.Model):
+    """A record left an owner's or a region's scope; their next pull sends a delete."""
+
+    entity = models.CharField(max_length=32)
+    record_id = models.UUIDField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    region = models.ForeignKey(
+        "accounts.Region", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    sync_txid = models.BigIntegerField()
+    sync_seq = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "sync_txid", "sync_seq"], name="scopeexit_owner_pos"),
+            models.Index(fields=["region", "sync_txid", "sync_seq"], name="scopeexit_region_pos"),
+        ]

@@ -1,0 +1,148 @@
+"""The registry of syncable entities: each declares its fields, their merge policies,
+which roles may write them, and where its scope comes from.
+
+Apps register their entities in `AppConfig.ready()` (see each app's `syncing.py`).
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+from django.db.models import Model
+from rest_framework.serializers import Serializer
+
+from sync.merge import Policy
+
+ALL_ROLES = frozenset({"rep", "manager", "hq"})
+OFFICE_ROLES = frozenset({"manager", "hq"})
+
+
+class RefKind(StrEnum):
+    """What a reference field points at."""
+
+    RECORD = "record"
+    USER = "user"
+    REGION = "region"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    policy: Policy = Policy.LWW
+    # Roles that may change the field on an existing record, and set it on a new one.
+    writers: frozenset[str] = ALL_ROLES
+    creators: frozenset[str] | None = None
+    ref: RefKind | None = None
+    ref_entity: str | None = None
+
+    @property
+    def attname(self) -> str:
+        return f"{self.name}_id" if self.ref else self.name
+
+    def may_create(self, role: str) -> bool:
+        return role in (self.writers if self.creators is None else self.creators)
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """Where a record's scope comes from: its own owner/region fields, or a parent's.
+
+    `parents` are reference fields tried in order; the first set one gives the scope.
+    `owner` and `region` name the record's own fields that override the parent's.
+    """
+
+    parents: tuple[str, ...] = ()
+    owner: str | None = None
+    region: str | None = None
+
+    def derive(
+        self, values: Mapping[str, Any], parent_scope: Callable[[str, Any], tuple[Any, Any]]
+    ) -> tuple[Any, Any]:
+        """(owner, region) of a record with these values; `parent_scope(field, id)` gives a
+        referenced record's scope."""
+        owner, region = None, None
+        for parent in self.parents:
+            if values.get(parent) is not None:
+                owner, region = parent_scope(parent, values[parent])
+                break
+        if self.owner:
+            owner = values.get(self.owner)
+        if self.region:
+            region = values.get(self.region)
+        return owner, region
+
+
+# Cross-field checks on the record as it would be after the write: {field: [messages]}.
+RecordCheck = Callable[[Mapping[str, Any]], dict[str, list[str]]]
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    name: str
+    model: type[Model]
+    serializer: type[Serializer]
+    fields: tuple[FieldSpec, ...]
+    scope_rule: ScopeRule
+    creators: frozenset[str] = ALL_ROLES
+    deleters: frozenset[str] = ALL_ROLES
+    # Fields the server computes and sends, which no client writes (a visit's distance).
+    readonly: tuple[str, ...] = ()
+    record_checks: tuple[RecordCheck, ...] = field(default=())
+
+    @property
+    def table(self) -> str:
+        return f"{self.name}s"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> FieldSpec:
+        return self._by_name[name]
+
+    @cached_property
+    def _by_name(self) -> dict[str, FieldSpec]:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def policies(self) -> dict[str, Policy]:
+        return {f.name: f.policy for f in self.fields}
+
+    @property
+    def record_refs(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.ref == RefKind.RECORD)
+
+
+_REGISTRY: dict[str, EntitySpec] = {}
+
+
+def register(spec: EntitySpec) -> EntitySpec:
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_entity(name: str) -> EntitySpec | None:
+    return _REGISTRY.get(name)
+
+
+def entity_for_model(model: type[Model]) -> EntitySpec:
+    for spec in _REGISTRY.values():
+        if spec.model is model:
+            return spec
+    raise LookupError(f"{model.__name__} is not a registered syncable entity")
+
+
+def all_entities() -> tuple[EntitySpec, ...]:
+    return tuple(_REGISTRY.values())
+
+
+def scope_children(entity: str) -> tuple[tuple[EntitySpec, str], ...]:
+    """Entities whose scope is inherited from `entity`, with the field that points at it."""
+    return tuple(
+        (spec, ref)
+        for spec in _REGISTRY.values()
+        for ref in spec.scope_rule.parents
+        if spec.field(ref).ref_entity == entity
+    )

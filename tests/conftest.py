@@ -1,0 +1,117 @@
+"""Shared fixtures: two regions, their people, and clients logged in as each of them."""
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Region, Role, User
+from sync.bulk import bulk_create_records
+from sync.services import Mutation, apply_mutation
+
+PASSWORD = "fieldline-test-pw"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def regions(db) -> dict[str, Region]:
+    return {
+        code: Region.objects.create(code=code, name=code.title()) for code in ("north", "south")
+    }
+
+
+def make_user(username: str, role: str, region: Region | None) -> User:
+    return User.objects.create_user(
+        username=username, password=PASSWORD, role=role, region=region, is_staff=role == Role.HQ
+    )
+
+
+@pytest.fixture
+def people(regions) -> dict[str, User]:
+    return {
+        "rep_north": make_user("rep-north-1", Role.REP, regions["north"]),
+        "rep_north_2": make_user("rep-north-2", Role.REP, regions["north"]),
+        "rep_south": make_user("rep-south-1", Role.REP, regions["south"]),
+        "manager_north": make_user("manager-north", Role.MANAGER, regions["north"]),
+        "manager_south": make_user("manager-south", Role.MANAGER, regions["south"]),
+        "hq": make_user("hq", Role.HQ, None),
+    }
+
+
+@pytest.fixture
+def client_for(people) -> Callable[[str], APIClient]:
+    """An API client with a fresh token for one of `people`."""
+
+    def build(who: str) -> APIClient:
+        client = APIClient()
+        response = client.post(
+            "/api/auth/token",
+            {"username": people[who].username, "password": PASSWORD},
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+        client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+        return client
+
+    return build
+
+
+def create(entity: str, **fields: Any) -> uuid.UUID:
+    """A record created through the bulk write path (server-side, trusted)."""
+    record_id = fields.pop("id", None) or uuid.uuid4()
+    bulk_create_records(entity=entity, rows=[{"id": record_id, **fields}])
+    return record_id
+
+
+def push_one(actor: User, entity: str, op: str, record_id, **kwargs):
+    return apply_mutation(
+        actor=actor,
+        mutation=Mutation(entity=entity, op=op, record_id=record_id, **kwargs),
+        device_id=kwargs.pop("device_id", "test-device"),
+    )
+
+
+@pytest.fixture
+def world(people, regions) -> dict[str, Any]:
+    """One store per rep, each with a survey, a visit, a photo, a follow-up and a task."""
+    ids: dict[str, Any] = {}
+    for who in ("rep_north", "rep_north_2", "rep_south"):
+        rep = people[who]
+        store = create(
+            "store",
+            name=f"Store of {rep.username}",
+            phone="",
+            lat=53.55 if rep.region_id == "north" else 48.14,
+            lon=9.99 if rep.region_id == "north" else 11.58,
+            region=rep.region_id,
+            owner=rep.pk,
+            trade_area_type="office",
+        )
+        survey = create("survey", store=store, footfall_weekday=300, equipment=["microwave"])
+        visit = create(
+            "visit", store=store, check_in_at="2026-11-02T09:00:00Z", purpose="routine"
+        )
+        photo = create("photo", survey=survey, sha256="a" * 64, content_type="image/jpeg")
+        followup = create("followup", store=store, due_date="2026-12-01", note="call back")
+        task = create(
+            "task", store=store, assignee=rep.pk, type="visit", title="Visit", status="open"
+        )
+        ids[who] = {
+            "store": store,
+            "survey": survey,
+            "visit": visit,
+            "photo": photo,
+            "followup": followup,
+            "task": task,
+        }
+    return ids
