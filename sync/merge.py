@@ -128,7 +128,7 @@ def merge_fields(
     for field, client_value in client_values.items():
         server_stamp = server_stamps.get(field)
         server_value = server_values.get(field)
-        changed_on_server = server_stamp is not None and server_stamp.version > base_version
+        changed_on_server = _changed_by_another(server_stamp, base_version, device)
         if not changed_on_server or client_value == server_value:
             if client_value != server_value:
                 values[field] = client_value
@@ -163,7 +163,9 @@ def merge_fields(
         )
     sent = set(client_values)
     server_changed_other_fields = any(
-        stamp.version > base_version for field, stamp in server_stamps.items() if field not in sent
+        _changed_by_another(stamp, base_version, device)
+        for field, stamp in server_stamps.items()
+        if field not in sent
     )
     return MergeOutcome(
         values=values,
@@ -171,6 +173,13 @@ def merge_fields(
         conflicts=tuple(conflicts),
         server_changed_other_fields=server_changed_other_fields,
     )
+
+
+def _changed_by_another(stamp: Stamp | None, base_version: int, device: str) -> bool:
+    """Changed on the server after the phone's base, by someone else: a device's own
+    earlier edits (say, the create before this update, queued offline together) came
+    before this one and are not concurrent with it."""
+    return stamp is not None and stamp.version > base_version and stamp.device != device
 
 
 def _resolve(

@@ -19,7 +19,7 @@ from sync.registry import EntitySpec, get_entity
 from sync.selectors import record_list
 from sync.services import Mutation, MutationResult, apply_mutation, record_wire
 
-REST_DEVICE = "rest"
+
 
 
 class SyncableViewSet(
@@ -111,7 +111,7 @@ class SyncableViewSet(
         result = apply_mutation(
             actor=self.request.user,
             mutation=mutation,
-            device_id=REST_DEVICE,
+            device_id=f"rest-{self.request.user.pk}",
             source=ChangeSource.REST,
         )
         if result.status != Status.REJECTED:

@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/me", MeApi.as_view(), name="me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/sync/", include("sync.urls")),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

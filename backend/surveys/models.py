@@ -126,11 +126,6 @@ class Photo(SyncableModel):
     size_bytes = models.PositiveIntegerField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
 
-    @property
-    def has_content(self) -> bool:
-        """Whether the bytes have arrived (metadata may sync long before them)."""
-        return self.uploaded_at is not None
-
     class Meta(SyncableModel.Meta):
         constraints = [
             models.CheckConstraint(

@@ -89,7 +89,9 @@ class PhotoWireSerializer(WireSerializer):
     survey = record_ref(allow_null=True, required=False)
     visit = record_ref(allow_null=True, required=False)
     content_type = StrictChoiceField(choices=[(c, c) for c in PHOTO_CONTENT_TYPES])
-    has_content = serializers.BooleanField(read_only=True)
+    uploaded_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When the bytes arrived; null until then."
+    )
 
     class Meta:
         model = Photo
@@ -103,7 +105,7 @@ class PhotoWireSerializer(WireSerializer):
             "taken_at",
             "lat",
             "lon",
-            "has_content",
+            "uploaded_at",
         ]
 
     def validate_sha256(self, value: str) -> str:

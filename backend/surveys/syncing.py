@@ -74,7 +74,7 @@ PHOTO = register(
             FieldSpec("lat", writers=FIELD_ROLES),
             FieldSpec("lon", writers=FIELD_ROLES),
         ),
-        readonly=("has_content",),
+        readonly=("uploaded_at",),
         scope_rule=ScopeRule(parents=("survey", "visit")),
         creators=FIELD_ROLES,
         deleters=FIELD_ROLES,

@@ -1,0 +1,163 @@
+"""HTTP endpoints of the sync protocol: push, pull and the conflict log."""
+
+import django_filters
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from accounts.scope import scope_filter
+from sync.models import ConflictLog
+from sync.pull import CursorExpired, CursorInvalid, pull_page
+from sync.push import PushInvalid, PushTooLarge, push
+from sync.wire import dumps
+
+
+class PushMutationSerializer(serializers.Serializer):
+    mutation_id = serializers.UUIDField()
+    entity = serializers.ChoiceField(
+        choices=["store", "survey", "visit", "task", "photo", "followup"]
+    )
+    op = serializers.ChoiceField(choices=["create", "update", "delete"])
+    record_id = serializers.UUIDField()
+    base_version = serializers.IntegerField(required=False, min_value=0)
+    client_ts = serializers.DateTimeField(required=False)
+    fields = serializers.DictField(required=False)
+
+
+class PushRequestSerializer(serializers.Serializer):
+    device_id = serializers.CharField(max_length=64, required=False)
+    mutations = PushMutationSerializer(many=True)
+
+
+class MutationResultSerializer(serializers.Serializer):
+    mutation_id = serializers.UUIDField(allow_null=True)
+    status = serializers.ChoiceField(choices=["applied", "merged", "conflict", "rejected"])
+    record = serializers.DictField(required=False, allow_null=True)
+    conflicts = serializers.ListField(child=serializers.DictField(), required=False)
+    errors = serializers.DictField(required=False)
+
+
+class PushResponseSerializer(serializers.Serializer):
+    results = MutationResultSerializer(many=True)
+
+
+class PullChangeSerializer(serializers.Serializer):
+    entity = serializers.CharField()
+    op = serializers.ChoiceField(choices=["upsert", "delete"])
+    record = serializers.DictField(required=False)
+    id = serializers.UUIDField(required=False)
+
+
+class PullResponseSerializer(serializers.Serializer):
+    changes = PullChangeSerializer(many=True)
+    cursor = serializers.CharField()
+    has_more = serializers.BooleanField()
+
+
+def json_response(body, status_code: int = 200) -> HttpResponse:
+    return HttpResponse(dumps(body), status=status_code, content_type="application/json")
+
+
+class PushApi(APIView):
+    """Apply a phone's queued mutations in order; see the sync protocol for the rules."""
+
+    @extend_schema(
+        request=PushRequestSerializer,
+        responses={200: PushResponseSerializer, 413: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request) -> HttpResponse:
+        try:
+            outcome = push(
+                actor=request.user,
+                body=request.data,
+                max_mutations=settings.FIELDLINE["SYNC_MAX_MUTATIONS"],
+            )
+        except PushTooLarge as error:
+            return json_response({"detail": str(error)}, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        except PushInvalid as error:
+            return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
+        return json_response({"results": outcome.results})
+
+
+class PullApi(APIView):
+    """Changes in your scope after `cursor` (none: from the beginning), oldest first."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, required=False),
+            OpenApiParameter("limit", int, required=False),
+        ],
+        responses={200: PullResponseSerializer, 410: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        limits = settings.FIELDLINE
+        raw_limit = request.query_params.get("limit", str(limits["SYNC_PULL_DEFAULT_LIMIT"]))
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= limits["SYNC_PULL_MAX_LIMIT"]:
+            raise ValidationError(
+                {"limit": [f"An integer from 1 to {limits['SYNC_PULL_MAX_LIMIT']}."]}
+            )
+        try:
+            page = pull_page(
+                user=request.user,
+                cursor_text=request.query_params.get("cursor") or None,
+                limit=int(raw_limit),
+            )
+        except CursorInvalid as error:
+            raise ValidationError({"cursor": [str(error)]}) from error
+        except CursorExpired:
+            return json_response({"detail": "resync"}, status.HTTP_410_GONE)
+        return json_response(
+            {"changes": page.changes, "cursor": page.cursor, "has_more": page.has_more}
+        )
+
+
+class ConflictSerializer(serializers.ModelSerializer):
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+
+    class Meta:
+        model = ConflictLog
+        fields = [
+            "id",
+            "entity",
+            "record_id",
+            "field",
+            "policy",
+            "client_value",
+            "server_value",
+            "resolved_value",
+            "kept",
+            "actor",
+            "device_id",
+            "mutation_id",
+            "client_ts",
+            "at",
+        ]
+        read_only_fields = fields
+
+
+class ConflictFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = ConflictLog
+        fields = ["entity", "record_id", "field", "kept", "device_id"]
+
+
+class ConflictListApi(generics.ListAPIView):
+    """Fields resolved against a phone's value, both values kept; newest first."""
+
+    serializer_class = ConflictSerializer
+    filterset_class = ConflictFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ConflictLog.objects.none()
+        return ConflictLog.objects.filter(scope_filter(user=self.request.user)).order_by(
+            "-at", "-id"
+        )

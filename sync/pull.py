@@ -1,0 +1,222 @@
+"""Pull: the changes in a user's scope after a cursor, one keyset page at a time.
+
+A record's position is the position of its latest change, so reading records (and the
+scope exits of records that left the user) in position order is already compact: a
+record changed many times since the cursor comes once, at its latest state. Each page is
+one query for the positions plus one per entity for the rows, rendered without
+per-object serializers; memory is bounded by the page size, not by the scope.
+"""
+
+import base64
+import binascii
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.db import connection
+
+from accounts.models import Role, User
+from sync.models import ScopeExit, SyncCounter
+from sync.positions import SEQUENCE_NAME, is_postgresql
+from sync.registry import EntitySpec, all_entities, get_entity
+from sync.wire import wire_value
+
+CURSOR_VERSION = 1
+
+
+class CursorInvalid(ValueError):
+    """The cursor is not one this server wrote."""
+
+
+class CursorExpired(Exception):
+    """The cursor is from another epoch or beyond this database's history: resync."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    txid: int = 0
+    seq: int = 0
+    # Set during a phone's first walk: the watermark it began under. Tombstones and scope
+    # exits older than that are of records the phone never had, so they are left out.
+    initial_below: int | None = None
+
+    def encode(self, *, epoch: int) -> str:
+        raw = [CURSOR_VERSION, epoch, self.txid, self.seq, self.initial_below]
+        return base64.urlsafe_b64encode(orjson.dumps(raw)).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, *, epoch: int) -> "Cursor":
+        try:
+            padded = text + "=" * (-len(text) % 4)
+            version, cursor_epoch, txid, seq, initial_below = orjson.loads(
+                base64.urlsafe_b64decode(padded.encode())
+            )
+        except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as error:
+            raise CursorInvalid("Not a cursor this server issued.") from error
+        if version != CURSOR_VERSION or cursor_epoch != epoch:
+            raise CursorExpired
+        ints = (txid, seq) if initial_below is None else (txid, seq, initial_below)
+        if not all(isinstance(value, int) and value >= 0 for value in ints):
+            raise CursorInvalid("Not a cursor this server issued.")
+        return cls(txid=txid, seq=seq, initial_below=initial_below)
+
+
+@dataclass(frozen=True)
+class PullPage:
+    changes: list[dict[str, Any]]
+    cursor: str
+    has_more: bool
+
+
+def sync_epoch() -> int:
+    """This database's sync epoch; changing it (a reset of history) expires every cursor."""
+    row, _ = SyncCounter.objects.get_or_create(
+        name="epoch", defaults={"value": random.SystemRandom().getrandbits(48)}
+    )
+    return row.value
+
+
+def last_allocated_seq() -> int:
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            cursor.execute(f"SELECT last_value, is_called FROM {SEQUENCE_NAME}")  # noqa: S608
+            last_value, is_called = cursor.fetchone()
+            return last_value if is_called else 0
+        cursor.execute("SELECT value FROM sync_synccounter WHERE name = %s", ["position"])
+        row = cursor.fetchone()
+        return row[0] if row else 0
+
+
+def watermark() -> int:
+    """Transactions with an id below this are finished; a page reads only their changes."""
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            return cursor.fetchone()[0]
+    return last_allocated_seq() + 1
+
+
+def pull_page(*, user: User, cursor_text: str | None, limit: int) -> PullPage:
+    epoch = sync_epoch()
+    below = watermark()
+    if cursor_text:
+        cursor = Cursor.decode(cursor_text, epoch=epoch)
+        if cursor.seq > last_allocated_seq():
+            # Positions this database never handed out: restored from an older backup.
+            raise CursorExpired
+    else:
+        cursor = Cursor(initial_below=below)
+    positions = _page_positions(user=user, cursor=cursor, below=below, limit=limit + 1)
+    has_more = len(positions) > limit
+    positions = positions[:limit]
+    changes = list(_render(positions))
+    if positions:
+        last = positions[-1]
+        next_cursor = Cursor(txid=last[2], seq=last[3], initial_below=cursor.initial_below)
+    else:
+        next_cursor = cursor
+    if not has_more:
+        next_cursor = Cursor(txid=next_cursor.txid, seq=next_cursor.seq)
+    return PullPage(changes=changes, cursor=next_cursor.encode(epoch=epoch), has_more=has_more)
+
+
+def _scope_sql(user: User, *, owner_column: str, region_column: str) -> tuple[str, list[Any]]:
+    if not user.is_active:
+        return "FALSE", []
+    if user.role == Role.HQ:
+        return "TRUE", []
+    if user.role == Role.MANAGER:
+        return f"{region_column} = %s", [user.region_id]
+    if user.role == Role.REP:
+        return f"{owner_column} = %s", [user.pk]
+    return "FALSE", []
+
+
+def _after(cursor: Cursor, txid_column: str, seq_column: str) -> tuple[str, list[Any]]:
+    return (
+        f"({txid_column} > %s OR ({txid_column} = %s AND {seq_column} > %s))",
+        [cursor.txid, cursor.txid, cursor.seq],
+    )
+
+
+def _page_positions(
+    *, user: User, cursor: Cursor, below: int, limit: int
+) -> list[tuple[str, str, int, int, bool]]:
+    """(entity, id, txid, seq, exit) of the next changes, merged over every entity."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for spec in all_entities():
+        table = spec.model._meta.db_table
+        scope, scope_params = _scope_sql(
+            user, owner_column="scope_owner_id", region_column="scope_region_id"
+        )
+        after, after_params = _after(cursor, "sync_txid", "sync_seq")
+        tombstones = ""
+        tombstone_params: list[Any] = []
+        if cursor.initial_below is not None:
+            tombstones = " AND (deleted = %s OR sync_txid >= %s)"
+            tombstone_params = [False, cursor.initial_below]
+        parts.append(
+            f"SELECT * FROM (SELECT '{spec.name}' AS entity, id, sync_txid AS txid, "  # noqa: S608
+            f"sync_seq AS seq, 0 AS is_exit FROM {table} "
+            f"WHERE {scope} AND {after} AND sync_txid < %s{tombstones} "
+            f"ORDER BY sync_txid, sync_seq LIMIT %s) AS {spec.name}_page"
+        )
+        params += [*scope_params, *after_params, below, *tombstone_params, limit]
+    if user.role != Role.HQ:
+        scope, scope_params = _scope_sql(user, owner_column="owner_id", region_column="region_id")
+        after, after_params = _after(cursor, "sync_txid", "sync_seq")
+        initial = ""
+        initial_params: list[Any] = []
+        if cursor.initial_below is not None:
+            initial, initial_params = " AND sync_txid >= %s", [cursor.initial_below]
+        parts.append(
+            "SELECT * FROM (SELECT entity, record_id AS id, sync_txid AS txid, "  # noqa: S608
+            f"sync_seq AS seq, 1 AS is_exit FROM {ScopeExit._meta.db_table} "
+            f"WHERE {scope} AND {after} AND sync_txid < %s{initial} "
+            "ORDER BY sync_txid, sync_seq LIMIT %s) AS exit_page"
+        )
+        params += [*scope_params, *after_params, below, *initial_params, limit]
+    sql = " UNION ALL ".join(parts) + " ORDER BY txid, seq LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        return [
+            (entity, str(uuid.UUID(str(pk))), txid, seq, bool(is_exit))
+            for entity, pk, txid, seq, is_exit in db
+        ]
+
+
+def wire_rows(*, spec: EntitySpec, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Wire forms of records by id, read with `.values()`: no model instances."""
+    columns = ["id", *(f.attname for f in spec.fields), *spec.readonly]
+    columns += ["version", "updated_at", "deleted"]
+    names = ["id", *(f.name for f in spec.fields), *spec.readonly, "version", "updated_at"]
+    names.append("deleted")
+    out: dict[str, dict[str, Any]] = {}
+    for row in spec.model.objects.filter(pk__in=ids).values_list(*columns):
+        record = {name: wire_value(value) for name, value in zip(names, row, strict=True)}
+        out[record["id"]] = record
+    return out
+
+
+def _render(positions: list[tuple[str, str, int, int, bool]]) -> Iterator[dict[str, Any]]:
+    wanted: dict[str, list[str]] = {}
+    for entity, pk, _txid, _seq, is_exit in positions:
+        if not is_exit:
+            wanted.setdefault(entity, []).append(pk)
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+    for entity, ids in wanted.items():
+        spec = get_entity(entity)
+        assert spec is not None
+        for pk, record in wire_rows(spec=spec, ids=ids).items():
+            records[(entity, pk)] = record
+    for entity, pk, _txid, _seq, is_exit in positions:
+        record = records.get((entity, pk))
+        if is_exit or record is None or record["deleted"]:
+            yield {"entity": entity, "op": "delete", "id": pk}
+        else:
+            yield {"entity": entity, "op": "upsert", "record": record}

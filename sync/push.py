@@ -1,0 +1,138 @@
+"""Push: a phone's queued mutations, applied in order, each whole or not at all.
+
+The envelope is checked first (a malformed mutation is rejected on its own and the rest
+go on); each mutation then goes through the one write path, `apply_mutation`, in a
+transaction of its own, so that locks are held briefly and two pushes cannot deadlock.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import User
+from sync.merge import Status
+from sync.models import ChangeSource
+from sync.services import OPS, Mutation, MutationResult, apply_mutation
+
+MAX_DEVICE_ID = 64
+
+
+class PushTooLarge(Exception):
+    pass
+
+
+class PushInvalid(Exception):
+    def __init__(self, errors: dict[str, Any]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    results: list[dict[str, Any]]
+    device_id: str
+
+
+def parse_mutation(raw: Any) -> Mutation | MutationResult:
+    """A mutation from its JSON form, or the rejection that says what is wrong with it."""
+    if not isinstance(raw, dict):
+        return _rejected(None, {"detail": "A mutation is a JSON object."})
+    mutation_id = _uuid(raw.get("mutation_id"))
+    errors: dict[str, list[str]] = {}
+    if mutation_id is None:
+        errors["mutation_id"] = ["A UUID is required."]
+    known = {"mutation_id", "entity", "op", "record_id", "base_version", "client_ts", "fields"}
+    for name in sorted(set(raw) - known):
+        errors[name] = ["Unknown key."]
+    entity, op = raw.get("entity"), raw.get("op")
+    if not isinstance(entity, str):
+        errors["entity"] = ["A string is required."]
+    if op not in OPS:
+        errors["op"] = [f"Must be one of {', '.join(OPS)}."]
+    record_id = _uuid(raw.get("record_id"))
+    if record_id is None:
+        errors["record_id"] = ["A UUID is required."]
+    base_version = raw.get("base_version")
+    if op == "update" and (
+        isinstance(base_version, bool) or not isinstance(base_version, int) or base_version < 0
+    ):
+        errors["base_version"] = ["A non-negative integer is required for an update."]
+    client_ts = _datetime(raw.get("client_ts"))
+    if raw.get("client_ts") is not None and client_ts is None:
+        errors["client_ts"] = ["An ISO 8601 time with a time zone is required."]
+    fields = raw.get("fields", {})
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, dict):
+        errors["fields"] = ["A JSON object is required."]
+    if errors:
+        return _rejected(mutation_id, errors)
+    return Mutation(
+        entity=entity,
+        op=op,
+        record_id=record_id,
+        fields=fields,
+        mutation_id=mutation_id,
+        base_version=base_version if op == "update" else None,
+        client_ts=client_ts,
+    )
+
+
+def push(*, actor: User, body: Any, max_mutations: int) -> PushOutcome:
+    if not isinstance(body, dict):
+        raise PushInvalid({"detail": "A JSON object is required."})
+    device_id = body.get("device_id", "")
+    if not isinstance(device_id, str) or len(device_id) > MAX_DEVICE_ID:
+        raise PushInvalid({"device_id": [f"A string of at most {MAX_DEVICE_ID} characters."]})
+    mutations = body.get("mutations")
+    if not isinstance(mutations, list):
+        raise PushInvalid({"mutations": ["A list is required."]})
+    if len(mutations) > max_mutations:
+        raise PushTooLarge(
+            f"A push holds at most {max_mutations} mutations; this one has {len(mutations)}."
+        )
+    received_at = timezone.now()
+    results: list[dict[str, Any]] = []
+    for raw in mutations:
+        parsed = parse_mutation(raw)
+        if isinstance(parsed, MutationResult):
+            results.append(parsed.as_wire())
+            continue
+        result = apply_mutation(
+            actor=actor,
+            mutation=parsed,
+            device_id=device_id,
+            source=ChangeSource.PUSH,
+            received_at=received_at,
+        )
+        results.append(result.as_wire())
+    return PushOutcome(results=results, device_id=device_id)
+
+
+def _rejected(mutation_id: uuid.UUID | None, errors: dict[str, Any]) -> MutationResult:
+    return MutationResult(mutation_id=mutation_id, status=Status.REJECTED, errors=errors)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    if parsed is None or parsed.tzinfo is None:
+        return None
+    return parsed

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from sync.apis import ConflictListApi, PullApi, PushApi
+
+urlpatterns = [
+    path("push", PushApi.as_view(), name="sync-push"),
+    path("pull", PullApi.as_view(), name="sync-pull"),
+    path("conflicts", ConflictListApi.as_view(), name="sync-conflicts"),
+]

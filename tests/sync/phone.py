@@ -1,0 +1,116 @@
+"""A simulated phone: a local replica, a queue of offline mutations, push and pull."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def now_iso(offset_s: float = 0.0) -> str:
+    moment = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset_s)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Phone:
+    """Speaks the sync protocol through any client with `.post(path, data, format=)` and
+    `.get(path, params)` returning responses with `.status_code` and `.json()`."""
+
+    client: Any
+    device_id: str = field(default_factory=lambda: f"phone-{uuid.uuid4().hex[:8]}")
+    replica: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    queue: list[dict[str, Any]] = field(default_factory=list)
+    cursor: str | None = None
+    clock_offset_s: float = 0.0
+
+    # --- offline edits ------------------------------------------------------------------
+
+    def create(self, entity: str, **fields: Any) -> str:
+        record_id = str(uuid.uuid4())
+        self.replica[(entity, record_id)] = {"id": record_id, "version": 0, **fields}
+        self._enqueue(entity, "create", record_id, fields=fields)
+        return record_id
+
+    def update(self, entity: str, record_id: str, **fields: Any) -> None:
+        local = self.replica[(entity, record_id)]
+        base_version = local["version"]
+        local.update(fields)
+        self._enqueue(entity, "update", record_id, fields=fields, base_version=base_version)
+
+    def delete(self, entity: str, record_id: str) -> None:
+        self.replica.pop((entity, record_id), None)
+        self._enqueue(entity, "delete", record_id)
+
+    def _enqueue(self, entity: str, op: str, record_id: str, **extra: Any) -> None:
+        mutation = {
+            "mutation_id": str(uuid.uuid4()),
+            "entity": entity,
+            "op": op,
+            "record_id": record_id,
+            "client_ts": now_iso(self.clock_offset_s),
+            **{key: value for key, value in extra.items() if value is not None},
+        }
+        if op == "delete":
+            mutation.pop("fields", None)
+        self.queue.append(mutation)
+
+    # --- network --------------------------------------------------------------------------
+
+    def push(self, *, lose_answer: bool = False) -> list[dict[str, Any]]:
+        """Send the queue; with `lose_answer` the server applies it but the phone never
+        hears back, so the queue stays for a retry."""
+        if not self.queue:
+            return []
+        response = self.client.post(
+            "/api/sync/push", {"device_id": self.device_id, "mutations": self.queue}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        if lose_answer:
+            return []
+        results = response.json()["results"]
+        for result in results:
+            record = result.get("record")
+            if record is not None:
+                entity = next(
+                    m["entity"] for m in self.queue if m["mutation_id"] == result["mutation_id"]
+                )
+                self._store(entity, record)
+        self.queue = []
+        return results
+
+    def pull(self, *, limit: int = 1000) -> int:
+        """Pull until `has_more` is false; returns the number of changes received."""
+        received = 0
+        while True:
+            params = {"limit": limit}
+            if self.cursor:
+                params["cursor"] = self.cursor
+            response = self.client.get("/api/sync/pull", params)
+            assert response.status_code == 200, response.content
+            body = response.json()
+            for change in body["changes"]:
+                if change["op"] == "delete":
+                    self.replica.pop((change["entity"], change["id"]), None)
+                else:
+                    self._store(change["entity"], change["record"])
+            received += len(body["changes"])
+            self.cursor = body["cursor"]
+            if not body["has_more"]:
+                return received
+
+    def sync(self) -> None:
+        self.push()
+        self.pull()
+
+    def _store(self, entity: str, record: dict[str, Any]) -> None:
+        key = (entity, record["id"])
+        if record.get("deleted"):
+            self.replica.pop(key, None)
+            return
+        pending = [m for m in self.queue if (m["entity"], m["record_id"]) == key]
+        if pending:
+            return  # local edits not pushed yet win locally until they are
+        self.replica[key] = dict(record)
+
+    def records(self, entity: str) -> dict[str, dict[str, Any]]:
+        return {pk: rec for (ent, pk), rec in self.replica.items() if ent == entity}
