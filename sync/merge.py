@@ -82,6 +82,15 @@ def clamp_client_ts(*, client_ts_ms: int | None, received_ms: int) -> int:
     return client_ts_ms
 
 
+def canonical_set(items: list[Any]) -> list[Any]:
+    """A set-like list in one order, without repeats, so equal sets compare equal."""
+    unique: list[Any] = []
+    for item in items:
+        if item not in unique:
+            unique.append(item)
+    return sorted(unique, key=lambda item: json.dumps(item, sort_keys=True, default=str))
+
+
 def union_merge(*, base: list[Any] | None, server: list[Any], client: list[Any]) -> list[Any]:
     """Both sides' additions stay; an item removed on either side stays removed.
 
@@ -96,7 +105,7 @@ def union_merge(*, base: list[Any] | None, server: list[Any], client: list[Any])
         kept_by_both = item in server and item in client
         if not in_base or kept_by_both:
             result.append(item)
-    return sorted(result, key=lambda item: json.dumps(item, sort_keys=True, default=str))
+    return canonical_set(result)
 
 
 def lww_client_wins(*, client: Stamp, server: Stamp) -> bool:
@@ -125,7 +134,10 @@ def merge_fields(
     values: dict[str, Any] = {}
     stamps: dict[str, Stamp] = {}
     conflicts: list[FieldConflict] = []
-    for field, client_value in client_values.items():
+    for field, sent_value in client_values.items():
+        client_value = sent_value
+        if policies.get(field) == Policy.UNION and isinstance(sent_value, list):
+            client_value = canonical_set(sent_value)
         server_stamp = server_stamps.get(field)
         server_value = server_values.get(field)
         changed_on_server = _changed_by_another(server_stamp, base_version, device)
@@ -155,7 +167,7 @@ def merge_fields(
             FieldConflict(
                 field=field,
                 policy=policy,
-                client_value=client_value,
+                client_value=sent_value,
                 server_value=server_value,
                 resolved_value=resolved,
                 kept=kept,

@@ -1,0 +1,56 @@
+"""A small JSON client over real HTTP (urllib), for tests against a live server."""
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class LiveResponse:
+    status_code: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class LiveClient:
+    base_url: str
+    token: str | None = None
+    timeout_s: float = 30.0
+
+    def request(self, method: str, path: str, data: Any = None, params: dict | None = None):
+        url = self.base_url.rstrip("/") + path
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        headers = {"Accept": "application/json"}
+        body = None
+        if data is not None:
+            body = json.dumps(data).encode()
+            headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Token {self.token}"
+        request = urllib.request.Request(url, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                return LiveResponse(response.status, response.read())
+        except urllib.error.HTTPError as error:
+            return LiveResponse(error.code, error.read())
+
+    def get(self, path: str, params: dict | None = None) -> LiveResponse:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, data: Any = None, format: str = "json") -> LiveResponse:  # noqa: A002
+        return self.request("POST", path, data=data)
+
+    def patch(self, path: str, data: Any = None, format: str = "json") -> LiveResponse:  # noqa: A002
+        return self.request("PATCH", path, data=data)
+
+    def login(self, username: str, password: str) -> "LiveClient":
+        response = self.post("/api/auth/token", {"username": username, "password": password})
+        assert response.status_code == 200, response.body
+        return LiveClient(self.base_url, token=response.json()["token"])
