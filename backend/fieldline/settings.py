@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_DIR = BASE_DIR.parent
@@ -16,12 +17,15 @@ VAR_DIR = ROOT_DIR / "var"
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="insecure-demo-key-change-me-with-a-long-random-value-for-production-use"
-    if DEBUG
-    else environ.Env.NOTSET,
-)
+DEMO_SECRET_KEY = "insecure-demo-key-change-me-with-a-long-random-value-for-production-use"
+SECRET_KEY = env.str("SECRET_KEY", default=DEMO_SECRET_KEY if DEBUG else "")
+if not DEBUG and SECRET_KEY in ("", DEMO_SECRET_KEY):
+    # Production never falls back to a built-in key: sessions, password reset tokens
+    # and signed values would be forgeable by anyone who has read this file.
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a long random value when DEBUG is false "
+        "(for example: python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -91,6 +95,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a file too: live-server tests write from several threads at once, which an
+    # in-memory database (table-level locks, no busy timeout) cannot take.
+    DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / "test-fieldline.sqlite3")})
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
@@ -188,8 +195,15 @@ LOGGING = {
 }
 
 if not DEBUG:
+    # Production runs behind a TLS-terminating proxy that sets X-Forwarded-Proto (and
+    # strips any value a client sent); requests it forwarded as https count as secure.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Plain-http requests are redirected to https by Django. A deployment whose proxy
+    # already redirects http to https may set SECURE_SSL_REDIRECT=false; that is a
+    # declared choice, so the matching deploy-check warning (W008) is silenced with it.
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    if not SECURE_SSL_REDIRECT:
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)

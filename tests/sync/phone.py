@@ -22,6 +22,8 @@ class Phone:
     queue: list[dict[str, Any]] = field(default_factory=list)
     cursor: str | None = None
     clock_offset_s: float = 0.0
+    rejected: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     # --- offline edits ------------------------------------------------------------------
 
@@ -53,6 +55,7 @@ class Phone:
         if op == "delete":
             mutation.pop("fields", None)
         self.queue.append(mutation)
+        self.history.append(mutation)
 
     # --- network --------------------------------------------------------------------------
 
@@ -68,15 +71,22 @@ class Phone:
         if lose_answer:
             return []
         results = response.json()["results"]
-        for result in results:
-            record = result.get("record")
-            if record is not None:
-                entity = next(
-                    m["entity"] for m in self.queue if m["mutation_id"] == result["mutation_id"]
-                )
-                self._store(entity, record)
-        self.queue = []
+        sent, self.queue = self.queue, []
+        for mutation, result in zip(sent, results, strict=True):
+            key = (mutation["entity"], mutation["record_id"])
+            if result["status"] == "rejected":
+                self.rejected.append((mutation, result))
+                self.refetch(*key)
+            elif result.get("record") is not None:
+                self._store(mutation["entity"], result["record"])
         return results
+
+    def refetch(self, entity: str, record_id: str) -> None:
+        """After a rejection, the local copy is wrong: take the server's, if visible."""
+        self.replica.pop((entity, record_id), None)
+        response = self.client.get(f"/api/{entity}s/{record_id}/")
+        if response.status_code == 200:
+            self._store(entity, response.json())
 
     def pull(self, *, limit: int = 1000) -> int:
         """Pull until `has_more` is false; returns the number of changes received."""
