@@ -1,8 +1,8 @@
 """Push: a phone's queued mutations, applied in order, each whole or not at all.
 
 The envelope is checked first (a malformed mutation is rejected on its own and the rest
-go on); each mutation then goes through the one write path, `apply_mutation`, in a
-transaction of its own, so that locks are held briefly and two pushes cannot deadlock.
+go on); the valid ones then go through the one write path, `apply_mutations`, as one
+set-based batch.
 """
 
 import datetime as dt
@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from sync.merge import Status
 from sync.models import ChangeSource
-from sync.services import OPS, Mutation, MutationResult, apply_mutation
+from sync.services import OPS, Mutation, MutationResult, apply_mutations
 
 MAX_DEVICE_ID = 64
 
@@ -95,21 +95,18 @@ def push(*, actor: User, body: Any, max_mutations: int) -> PushOutcome:
         raise PushTooLarge(
             f"A push holds at most {max_mutations} mutations; this one has {len(mutations)}."
         )
-    received_at = timezone.now()
-    results: list[dict[str, Any]] = []
-    for raw in mutations:
-        parsed = parse_mutation(raw)
-        if isinstance(parsed, MutationResult):
-            results.append(parsed.as_wire())
-            continue
-        result = apply_mutation(
+    parsed = [parse_mutation(raw) for raw in mutations]
+    valid = [m for m in parsed if isinstance(m, Mutation)]
+    applied = iter(
+        apply_mutations(
             actor=actor,
-            mutation=parsed,
+            mutations=valid,
             device_id=device_id,
             source=ChangeSource.PUSH,
-            received_at=received_at,
+            received_at=timezone.now(),
         )
-        results.append(result.as_wire())
+    )
+    results = [(next(applied) if isinstance(m, Mutation) else m).as_wire() for m in parsed]
     return PushOutcome(results=results, device_id=device_id)
 
 

@@ -1,17 +1,23 @@
-"""The one write path: every change to a syncable record goes through `apply_mutation`.
+"""The one write path: every change to a syncable record goes through `apply_mutations`.
 
 Phones' pushes, managers' REST edits, bulk jobs and imports all end here, so each
 accepted change is validated, scoped, merged field by field, versioned, stamped, given a
-position in the change stream and appended to the changelog in one transaction.
+position in the change stream and appended to the changelog.
+
+A batch is applied set-based: one query finds earlier answers to the same mutation ids,
+one per entity locks the targeted rows (in id order, so concurrent pushes cannot
+deadlock), one per referenced entity reads the records they point at; the mutations are
+then applied in order in memory — each whole or not at all — and written back with a
+handful of bulk statements per entity, in one transaction.
 """
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
 
 from accounts.models import Region, User
@@ -19,7 +25,6 @@ from accounts.scope import record_in_scope, scope_filter
 from sync.merge import (
     FieldConflict,
     Kept,
-    MergeOutcome,
     Stamp,
     Status,
     clamp_client_ts,
@@ -98,151 +103,337 @@ def apply_mutation(
     received_at: dt.datetime | None = None,
 ) -> MutationResult:
     """Apply one mutation whole or not at all; a seen `mutation_id` answers as the first time."""
-    received_at = received_at or timezone.now()
-    if mutation.mutation_id is not None:
-        replay = _replay(actor=actor, mutation_id=mutation.mutation_id)
-        if replay is not None:
-            return replay
-    try:
-        with transaction.atomic():
-            result = _apply(
-                actor=actor,
-                mutation=mutation,
-                device_id=device_id,
-                source=source,
-                received_at=received_at,
-            )
-            _remember(actor=actor, mutation=mutation, device_id=device_id, result=result)
-        return result
-    except MutationRejected as rejection:
-        result = MutationResult(
-            mutation_id=mutation.mutation_id,
-            status=Status.REJECTED,
-            errors=rejection.errors,
-            reason=rejection.reason,
-        )
-    except IntegrityError:
-        # The same mutation_id committed by a concurrent retry: answer as it did.
-        replay = _replay(actor=actor, mutation_id=mutation.mutation_id)
-        if replay is not None:
-            return replay
-        raise
-    try:
-        with transaction.atomic():
-            _remember(actor=actor, mutation=mutation, device_id=device_id, result=result)
-    except IntegrityError:
-        replay = _replay(actor=actor, mutation_id=mutation.mutation_id)
-        if replay is not None:
-            return replay
-    return result
-
-
-def _remember(*, actor: User, mutation: Mutation, device_id: str, result: MutationResult) -> None:
-    if mutation.mutation_id is None:
-        return
-    AppliedMutation.objects.create(
-        mutation_id=mutation.mutation_id,
-        user=actor,
-        device_id=device_id[:64],
-        entity=mutation.entity[:32],
-        record_id=mutation.record_id,
-        status=result.status,
-        result={
-            "conflicts": list(result.conflicts),
-            "errors": result.errors,
-            "reason": result.reason,
-        },
-        at=timezone.now(),
-    )
-
-
-def _replay(*, actor: User, mutation_id: uuid.UUID | None) -> MutationResult | None:
-    if mutation_id is None:
-        return None
-    prior = AppliedMutation.objects.filter(pk=mutation_id).first()
-    if prior is None:
-        return None
-    if prior.user_id != actor.pk:
-        # Another user's mutation id: reveal nothing about it.
-        return MutationResult(
-            mutation_id=mutation_id, status=Status.REJECTED, errors=NOT_FOUND, reason="not_found"
-        )
-    record = None
-    spec = get_entity(prior.entity)
-    if prior.status != Status.REJECTED and spec is not None:
-        current = spec.model.objects.filter(scope_filter(user=actor), pk=prior.record_id).first()
-        record = record_wire(spec=spec, record=current) if current is not None else None
-    return MutationResult(
-        mutation_id=mutation_id,
-        status=Status(prior.status),
-        record=record,
-        conflicts=tuple(prior.result.get("conflicts") or ()),
-        errors=prior.result.get("errors"),
-        reason=prior.result.get("reason", ""),
-    )
-
-
-def _apply(
-    *,
-    actor: User,
-    mutation: Mutation,
-    device_id: str,
-    source: str,
-    received_at: dt.datetime,
-) -> MutationResult:
-    spec = get_entity(mutation.entity)
-    if spec is None:
-        raise MutationRejected({"entity": [f"Unknown entity '{mutation.entity}'."]})
-    if mutation.op not in OPS:
-        raise MutationRejected({"op": [f"Must be one of {', '.join(OPS)}."]})
-    record = spec.model.objects.select_for_update().filter(pk=mutation.record_id).first()
-    if record is not None and not record_in_scope(user=actor, record=record):
-        raise MutationRejected(NOT_FOUND, reason="not_found")
-    op, base_version = mutation.op, mutation.base_version
-    if op == "create" and record is not None:
-        # A create seen again (a lost answer): an update of what is there, from nothing.
-        op, base_version = "update", 0
-    if op != "create" and record is None:
-        raise MutationRejected(NOT_FOUND, reason="not_found")
-    context = _WriteContext(
+    (result,) = apply_mutations(
         actor=actor,
-        spec=spec,
-        mutation=mutation,
+        mutations=[mutation],
         device_id=device_id,
         source=source,
         received_at=received_at,
     )
-    if op == "delete":
-        return context.delete(record)
-    if op == "update" and record.deleted:
-        return context.update_tombstone(record)
-    values = context.validate(partial=op == "update")
-    if op == "create":
-        return context.create(values)
-    if base_version is None:
-        raise MutationRejected({"base_version": ["Required for an update."]})
-    return context.update(record, values, base_version=base_version)
+    return result
 
 
-@dataclass
-class _WriteContext:
-    actor: User
-    spec: EntitySpec
-    mutation: Mutation
-    device_id: str
-    source: str
-    received_at: dt.datetime
-    user_regions: dict[Any, Any] = field(default_factory=dict)
+def apply_mutations(
+    *,
+    actor: User,
+    mutations: Sequence[Mutation],
+    device_id: str = "",
+    source: str = ChangeSource.PUSH,
+    received_at: dt.datetime | None = None,
+) -> list[MutationResult]:
+    """Apply mutations in order, set-based, in one transaction; each one whole or not at all.
+
+    When the batch collides with a concurrent one (the same mutation ids committed first,
+    or a deadlock), it runs again and the earlier answers are replayed. Should the database
+    refuse the batch for another reason, each mutation is tried on its own, so that one bad
+    mutation cannot hold the others back.
+    """
+    if not mutations:
+        return []
+    received_at = received_at or timezone.now()
+
+    def run(batch: Sequence[Mutation]) -> list[MutationResult]:
+        with transaction.atomic():
+            return _Batch(
+                actor=actor, device_id=device_id, source=source, received_at=received_at
+            ).run(batch)
+
+    for attempt in range(3):
+        try:
+            return run(mutations)
+        except (IntegrityError, OperationalError):
+            if attempt == 2:
+                break
+    if len(mutations) == 1:
+        raise DatabaseError("The mutation could not be stored.")
+    return [_isolated(run, mutation) for mutation in mutations]
+
+
+def _isolated(run, mutation: Mutation) -> MutationResult:
+    try:
+        return run([mutation])[0]
+    except DatabaseError:
+        return MutationResult(
+            mutation_id=mutation.mutation_id,
+            status=Status.REJECTED,
+            errors={"detail": "The server could not store this mutation; retry later."},
+            reason="invalid",
+        )
+
+
+RecordKey = tuple[str, Any]
+
+
+class _Batch:
+    """One transaction's worth of mutations: read in bulk, apply in memory, write in bulk."""
+
+    def __init__(
+        self, *, actor: User, device_id: str, source: str, received_at: dt.datetime
+    ) -> None:
+        self.actor = actor
+        self.device_id = device_id[:64]
+        self.source = source
+        self.received_at = received_at
+        self.received_ms = to_ms(received_at)
+        self.records: dict[RecordKey, models.Model] = {}
+        self.new: set[RecordKey] = set()
+        self.dirty: set[RecordKey] = set()
+        self.ref_scopes: dict[RecordKey, tuple[Any, Any]] = {}
+        self.user_regions: dict[Any, Any] = {}
+        self.regions: set[str] = set()
+        self.changes: list[tuple[models.Model, ChangeLog]] = []
+        self.conflicts: list[ConflictLog] = []
+        self.applied: list[AppliedMutation] = []
+        self.moves: list[tuple[str, Any, tuple[Any, Any], tuple[Any, Any]]] = []
+        self.answered: dict[uuid.UUID, MutationResult] = {}
+
+    # --- reading ------------------------------------------------------------------------
+
+    def run(self, mutations: Sequence[Mutation]) -> list[MutationResult]:
+        replays = self.load_replays(mutations)
+        fresh = [m for m in mutations if m.mutation_id not in replays]
+        self.lock_targets(fresh)
+        self.load_references(fresh)
+        results = []
+        for mutation in mutations:
+            if mutation.mutation_id in replays:
+                results.append(replays[mutation.mutation_id])
+            elif mutation.mutation_id in self.answered:
+                results.append(self.answered[mutation.mutation_id])
+            else:
+                results.append(self.apply(mutation))
+        self.write()
+        return results
+
+    def load_replays(self, mutations: Sequence[Mutation]) -> dict[uuid.UUID, MutationResult]:
+        ids = [m.mutation_id for m in mutations if m.mutation_id is not None]
+        if not ids:
+            return {}
+        priors = AppliedMutation.objects.filter(pk__in=ids)
+        wanted: dict[str, list[Any]] = {}
+        for prior in priors:
+            if prior.user_id == self.actor.pk and prior.status != Status.REJECTED:
+                wanted.setdefault(prior.entity, []).append(prior.record_id)
+        current: dict[RecordKey, dict[str, Any]] = {}
+        for entity, record_ids in wanted.items():
+            spec = get_entity(entity)
+            if spec is None:
+                continue
+            visible = spec.model.objects.filter(scope_filter(user=self.actor), pk__in=record_ids)
+            for record in visible:
+                current[(entity, record.pk)] = record_wire(spec=spec, record=record)
+        replays = {}
+        for prior in priors:
+            if prior.user_id != self.actor.pk:
+                # Another user's mutation id: reveal nothing about it.
+                replays[prior.pk] = MutationResult(
+                    mutation_id=prior.pk,
+                    status=Status.REJECTED,
+                    errors=NOT_FOUND,
+                    reason="not_found",
+                )
+                continue
+            replays[prior.pk] = MutationResult(
+                mutation_id=prior.pk,
+                status=Status(prior.status),
+                record=current.get((prior.entity, prior.record_id)),
+                conflicts=tuple(prior.result.get("conflicts") or ()),
+                errors=prior.result.get("errors"),
+                reason=prior.result.get("reason", ""),
+            )
+        return replays
+
+    def lock_targets(self, mutations: Sequence[Mutation]) -> None:
+        targets: dict[str, set[Any]] = {}
+        for mutation in mutations:
+            if get_entity(mutation.entity) is not None:
+                targets.setdefault(mutation.entity, set()).add(mutation.record_id)
+        for entity in sorted(targets):
+            spec = get_entity(entity)
+            assert spec is not None
+            rows = spec.model.objects.select_for_update().filter(pk__in=targets[entity])
+            for record in rows.order_by("pk"):
+                self.records[(entity, record.pk)] = record
+
+    def load_references(self, mutations: Sequence[Mutation]) -> None:
+        """Scopes of the records, users and regions these mutations point at, in bulk."""
+        wanted: dict[str, set[Any]] = {}
+        users: set[Any] = set()
+        regions: set[Any] = set()
+        for mutation in mutations:
+            spec = get_entity(mutation.entity)
+            if spec is None:
+                continue
+            current = self.records.get((mutation.entity, mutation.record_id))
+            for f in spec.fields:
+                if f.ref is None:
+                    continue
+                values = [mutation.fields.get(f.name)] if isinstance(mutation.fields, dict) else []
+                if current is not None:
+                    values.append(getattr(current, f.attname))
+                for value in values:
+                    if value is None or isinstance(value, bool | dict | list):
+                        continue
+                    if f.ref == RefKind.RECORD:
+                        parsed = _as_uuid(value)
+                        if parsed is not None:
+                            wanted.setdefault(f.ref_entity or "", set()).add(parsed)
+                    elif f.ref == RefKind.USER and isinstance(value, int):
+                        users.add(value)
+                    elif f.ref == RefKind.REGION and isinstance(value, str):
+                        regions.add(value)
+        for entity, ids in wanted.items():
+            target = get_entity(entity)
+            if target is None:
+                continue
+            found = (
+                target.model.objects.filter(scope_filter(user=self.actor), pk__in=ids)
+                .filter(deleted=False)
+                .values_list("pk", "scope_owner_id", "scope_region_id")
+            )
+            for pk, owner, region in found:
+                self.ref_scopes[(entity, pk)] = (owner, region)
+        if users:
+            found_users = User.objects.filter(pk__in=users, is_active=True)
+            self.user_regions = dict(found_users.values_list("pk", "region_id"))
+        if regions:
+            self.regions = set(Region.objects.filter(pk__in=regions).values_list("pk", flat=True))
+
+    # --- applying, in memory ------------------------------------------------------------
+
+    def apply(self, mutation: Mutation) -> MutationResult:
+        try:
+            result = _Apply(batch=self, mutation=mutation).run()
+        except MutationRejected as rejection:
+            result = MutationResult(
+                mutation_id=mutation.mutation_id,
+                status=Status.REJECTED,
+                errors=rejection.errors,
+                reason=rejection.reason,
+            )
+        if mutation.mutation_id is not None:
+            self.answered[mutation.mutation_id] = result
+            self.applied.append(
+                AppliedMutation(
+                    mutation_id=mutation.mutation_id,
+                    user=self.actor,
+                    device_id=self.device_id,
+                    entity=mutation.entity[:32],
+                    record_id=mutation.record_id,
+                    status=result.status,
+                    result={
+                        "conflicts": list(result.conflicts),
+                        "errors": result.errors,
+                        "reason": result.reason,
+                    },
+                    at=self.received_at,
+                )
+            )
+        return result
+
+    def reference_scope(self, entity: str, pk: Any) -> tuple[Any, Any] | None:
+        """A referenced record's scope, if it exists in the actor's scope and is not deleted;
+        records written earlier in this batch count as they are now."""
+        parsed = _as_uuid(pk)
+        in_batch = self.records.get((entity, parsed))
+        if in_batch is not None:
+            if in_batch.deleted or not record_in_scope(user=self.actor, record=in_batch):
+                return None
+            return (in_batch.scope_owner_id, in_batch.scope_region_id)
+        return self.ref_scopes.get((entity, parsed))
+
+    # --- writing ------------------------------------------------------------------------
+
+    def write(self) -> None:
+        positions = allocate_positions(len(self.changes))
+        for (record, change), position in zip(self.changes, positions, strict=True):
+            change.txid, change.seq = position.txid, position.seq
+            record.sync_txid, record.sync_seq = position.txid, position.seq
+        by_entity: dict[str, tuple[list[models.Model], list[models.Model]]] = {}
+        for key, record in self.records.items():
+            created, updated = by_entity.setdefault(key[0], ([], []))
+            if key in self.new:
+                created.append(record)
+            elif key in self.dirty:
+                updated.append(record)
+        for entity, (created, updated) in sorted(by_entity.items()):
+            spec = get_entity(entity)
+            assert spec is not None
+            if created:
+                spec.model.objects.bulk_create(created, batch_size=500)
+            if updated:
+                spec.model.objects.bulk_update(
+                    updated, [*spec.field_names, *UPDATED_META], batch_size=500
+                )
+        ChangeLog.objects.bulk_create([change for _, change in self.changes], batch_size=500)
+        ConflictLog.objects.bulk_create(self.conflicts, batch_size=500)
+        AppliedMutation.objects.bulk_create(self.applied, batch_size=500)
+        for entity, pk, old_scope, new_scope in self.moves:
+            move_scope(entity=entity, record_ids=[pk], old_scope=old_scope, new_scope=new_scope)
+
+
+UPDATED_META = (
+    "version",
+    "updated_at",
+    "deleted",
+    "field_stamps",
+    "sync_txid",
+    "sync_seq",
+    "scope_owner",
+    "scope_region",
+)
+
+
+class _Apply:
+    """One mutation against the batch's in-memory state."""
+
+    def __init__(self, *, batch: _Batch, mutation: Mutation) -> None:
+        self.batch = batch
+        self.actor = batch.actor
+        self.mutation = mutation
+        spec = get_entity(mutation.entity)
+        if spec is None:
+            raise MutationRejected({"entity": [f"Unknown entity '{mutation.entity}'."]})
+        self.spec = spec
+        self.key: RecordKey = (spec.name, mutation.record_id)
 
     @property
     def client_ts_ms(self) -> int:
         client = to_ms(self.mutation.client_ts) if self.mutation.client_ts else None
-        return clamp_client_ts(client_ts_ms=client, received_ms=to_ms(self.received_at))
+        return clamp_client_ts(client_ts_ms=client, received_ms=self.batch.received_ms)
+
+    def run(self) -> MutationResult:
+        mutation, spec = self.mutation, self.spec
+        if mutation.op not in OPS:
+            raise MutationRejected({"op": [f"Must be one of {', '.join(OPS)}."]})
+        if mutation.op == "create" and self.actor.role not in spec.creators:
+            raise MutationRejected(
+                {"detail": "Your role may not create this record."}, reason="forbidden"
+            )
+        record = self.batch.records.get(self.key)
+        if record is not None and not record_in_scope(user=self.actor, record=record):
+            raise MutationRejected(NOT_FOUND, reason="not_found")
+        op, base_version = mutation.op, mutation.base_version
+        if op == "create" and record is not None:
+            # A create seen again (a lost answer): an update of what is there, from nothing.
+            op, base_version = "update", 0
+        if op != "create" and record is None:
+            raise MutationRejected(NOT_FOUND, reason="not_found")
+        if op == "delete":
+            return self.delete(record)
+        if record is not None and record.deleted:
+            return self.update_tombstone(record)
+        values = self.validate(partial=op == "update")
+        if op == "create":
+            return self.create(values)
+        if base_version is None:
+            raise MutationRejected({"base_version": ["Required for an update."]})
+        return self.update(record, values, base_version=base_version)
 
     # --- validation -------------------------------------------------------------------
 
     def validate(self, *, partial: bool) -> dict[str, Any]:
-        """Types, ranges and enums by the entity's serializer; then roles and references."""
+        """Types, ranges and enums by the entity's serializer; then the actor's role."""
         raw = dict(self.mutation.fields)
         unknown = sorted(set(raw) - set(self.spec.field_names))
         if unknown:
@@ -256,9 +447,9 @@ class _WriteContext:
             name
             for name in values
             if not (
-                self.spec.field(name).may_create(role)
-                if not partial
-                else role in self.spec.field(name).writers
+                role in self.spec.field(name).writers
+                if partial
+                else self.spec.field(name).may_create(role)
             )
         ]
         if denied:
@@ -274,29 +465,20 @@ class _WriteContext:
         errors: dict[str, list[str]] = {}
         for f in self.spec.fields:
             value = values.get(f.name)
-            if value is None or f.name not in values:
+            if value is None:
                 continue
             if f.ref == RefKind.RECORD:
-                target = get_entity(f.ref_entity or "")
-                assert target is not None
-                found = (
-                    target.model.objects.filter(scope_filter(user=self.actor), pk=value)
-                    .filter(deleted=False)
-                    .values_list("scope_owner_id", "scope_region_id")
-                    .first()
-                )
+                found = self.batch.reference_scope(f.ref_entity or "", value)
                 if found is None:
                     errors[f.name] = ["Not found."]
                 else:
                     parent_scopes[f.name] = found
-            elif f.ref == RefKind.USER:
-                user = User.objects.filter(pk=value, is_active=True).values("role", "region")
-                found_user = user.first()
-                if found_user is None:
-                    errors[f.name] = ["Not found."]
-                else:
-                    self.user_regions[value] = found_user["region"]
-            elif f.ref == RefKind.REGION and not Region.objects.filter(pk=value).exists():
+            elif (
+                f.ref == RefKind.USER
+                and value not in self.batch.user_regions
+                or f.ref == RefKind.REGION
+                and value not in self.batch.regions
+            ):
                 errors[f.name] = ["Not found."]
         if errors:
             raise MutationRejected(errors)
@@ -315,34 +497,34 @@ class _WriteContext:
             raise MutationRejected(errors)
         owner, region = scope
         rule = self.spec.scope_rule
-        if rule.owner and owner is not None and self.user_regions.get(owner, region) != region:
+        if rule.owner and owner is not None and self.batch.user_regions.get(owner) != region:
             raise MutationRejected({rule.owner: ["Must work in the record's region."]})
         if not record_in_scope(user=self.actor, owner_id=owner, region_id=region):
             # The write would move the record out of the actor's own reach.
-            field_name = self.spec.scope_rule.owner or self.spec.scope_rule.region or "detail"
+            field_name = rule.owner or rule.region or "detail"
             raise MutationRejected({field_name: ["Outside your scope."]})
 
     # --- writes -----------------------------------------------------------------------
 
     def create(self, values: dict[str, Any]) -> MutationResult:
         values = self.with_create_defaults(values)
-        parent_scopes = self.check_references(values)
         current = self.defaults() | values
+        parent_scopes = self.check_references(current)
         scope = self.scope_of(current, parent_scopes)
         self.check_record(current, scope)
-        stamp = Stamp(version=1, ts_ms=self.client_ts_ms, device=self.device_id)
+        stamp = Stamp(version=1, ts_ms=self.client_ts_ms, device=self.batch.device_id)
         record = self.spec.model(
             pk=self.mutation.record_id,
             version=1,
-            created_at=self.received_at,
-            updated_at=self.received_at,
+            created_at=self.batch.received_at,
+            updated_at=self.batch.received_at,
             field_stamps={name: stamp.as_list() for name in values},
             scope_owner_id=scope[0],
             scope_region_id=scope[1],
         )
         self.assign(record, current)
-        self.stamp_position(record)
-        record.save(force_insert=True)
+        self.batch.records[self.key] = record
+        self.batch.new.add(self.key)
         self.log_change(record, op="create", new_values=values, old_values={})
         return self.result(record, Status.APPLIED)
 
@@ -361,7 +543,7 @@ class _WriteContext:
             base_version=base_version,
             new_version=new_version,
             client_ts_ms=self.client_ts_ms,
-            device=self.device_id,
+            device=self.batch.device_id,
         )
         if not outcome.values:
             self.log_conflicts(record, outcome.conflicts)
@@ -375,13 +557,12 @@ class _WriteContext:
         self.check_record(merged, scope)
         self.assign(record, outcome.values)
         record.version = new_version
-        record.updated_at = self.received_at
+        record.updated_at = self.batch.received_at
         record.field_stamps = record.field_stamps | {
             name: stamp.as_list() for name, stamp in outcome.stamps.items()
         }
         record.scope_owner_id, record.scope_region_id = scope
-        self.stamp_position(record)
-        record.save()
+        self.mark_dirty()
         self.log_change(
             record,
             op="update",
@@ -390,29 +571,24 @@ class _WriteContext:
         )
         self.log_conflicts(record, outcome.conflicts)
         if tuple(scope) != tuple(old_scope):
-            move_scope(
-                entity=self.spec.name,
-                record_ids=[record.pk],
-                old_scope=old_scope,
-                new_scope=tuple(scope),
-            )
+            self.batch.moves.append((self.spec.name, record.pk, old_scope, tuple(scope)))
         return self.result(record, outcome.status, outcome.conflicts)
 
     def update_tombstone(self, record: models.Model) -> MutationResult:
         """Deletes win: the record stays deleted and the phone's edit is logged."""
-        raw = dict(self.mutation.fields)
+        known = set(self.spec.field_names)
         conflicts = tuple(
             FieldConflict(
                 field=name,
-                policy=self.spec.field(name).policy if name in self.spec.field_names else "lww",
+                policy=self.spec.field(name).policy if name in known else "lww",
                 client_value=value,
                 server_value=wire_value(getattr(record, self.spec.field(name).attname))
-                if name in self.spec.field_names
+                if name in known
                 else None,
                 resolved_value=None,
                 kept=Kept.SERVER,
             )
-            for name, value in raw.items()
+            for name, value in dict(self.mutation.fields).items()
         ) or (
             FieldConflict(
                 field="deleted",
@@ -437,15 +613,18 @@ class _WriteContext:
             return self.result(record, Status.APPLIED)
         record.deleted = True
         record.version += 1
-        record.updated_at = self.received_at
-        stamp = Stamp(version=record.version, ts_ms=self.client_ts_ms, device=self.device_id)
+        record.updated_at = self.batch.received_at
+        stamp = Stamp(version=record.version, ts_ms=self.client_ts_ms, device=self.batch.device_id)
         record.field_stamps = record.field_stamps | {"deleted": stamp.as_list()}
-        self.stamp_position(record)
-        record.save()
+        self.mark_dirty()
         self.log_change(record, op="delete", new_values={"deleted": True}, old_values={})
         return self.result(record, Status.APPLIED)
 
     # --- pieces -----------------------------------------------------------------------
+
+    def mark_dirty(self) -> None:
+        if self.key not in self.batch.new:
+            self.batch.dirty.add(self.key)
 
     def defaults(self) -> dict[str, Any]:
         meta = self.spec.model._meta
@@ -457,8 +636,10 @@ class _WriteContext:
         values = dict(values)
         if rule.owner and values.get(rule.owner) is None and self.actor.is_rep:
             values[rule.owner] = self.actor.pk
+            self.batch.user_regions.setdefault(self.actor.pk, self.actor.region_id)
         if rule.region and values.get(rule.region) is None and self.actor.region_id:
             values[rule.region] = self.actor.region_id
+            self.batch.regions.add(self.actor.region_id)
         return values
 
     def parent_refs(self, merged: Mapping[str, Any]) -> dict[str, Any]:
@@ -475,7 +656,7 @@ class _WriteContext:
         stamps: Mapping[str, Stamp],
         base_version: int,
     ) -> dict[str, Any]:
-        """The values a phone started from, for fields changed on both sides (from history)."""
+        """The values a phone started from, for set-like fields changed on both sides."""
         wanted = [
             name
             for name in values
@@ -485,11 +666,18 @@ class _WriteContext:
         ]
         if not wanted:
             return {}
+        found: dict[str, Any] = {}
+        # Changes of this batch are not in the table yet: newest first, they come first.
+        pending = [
+            change.new_values
+            for written, change in reversed(self.batch.changes)
+            if written is record and change.version <= base_version
+        ]
         history = ChangeLog.objects.filter(
             entity=self.spec.name, record_id=record.pk, version__lte=base_version
         ).order_by("-version")
-        found: dict[str, Any] = {}
-        for new_values in history.values_list("new_values", flat=True).iterator():
+        stored = history.values_list("new_values", flat=True).iterator()
+        for new_values in [*pending, *stored]:
             for name in wanted:
                 if name not in found and name in new_values:
                     found[name] = new_values[name]
@@ -501,10 +689,6 @@ class _WriteContext:
         for name, value in values.items():
             setattr(record, self.spec.field(name).attname, value)
 
-    def stamp_position(self, record: models.Model) -> None:
-        (position,) = allocate_positions(1)
-        record.sync_txid, record.sync_seq = position.txid, position.seq
-
     def log_change(
         self,
         record: models.Model,
@@ -513,9 +697,9 @@ class _WriteContext:
         new_values: dict[str, Any],
         old_values: dict[str, Any],
     ) -> None:
-        ChangeLog.objects.create(
-            seq=record.sync_seq,
-            txid=record.sync_txid,
+        change = ChangeLog(
+            seq=0,
+            txid=0,
             entity=self.spec.name,
             record_id=record.pk,
             version=record.version,
@@ -523,16 +707,15 @@ class _WriteContext:
             new_values=new_values,
             old_values=old_values,
             actor=self.actor,
-            device_id=self.device_id[:64],
+            device_id=self.batch.device_id,
             mutation_id=self.mutation.mutation_id,
-            source=self.source,
-            at=self.received_at,
+            source=self.batch.source,
+            at=self.batch.received_at,
         )
+        self.batch.changes.append((record, change))
 
     def log_conflicts(self, record: models.Model, conflicts: tuple[FieldConflict, ...]) -> None:
-        if not conflicts:
-            return
-        ConflictLog.objects.bulk_create(
+        self.batch.conflicts.extend(
             ConflictLog(
                 entity=self.spec.name,
                 record_id=record.pk,
@@ -543,10 +726,10 @@ class _WriteContext:
                 resolved_value=conflict.resolved_value,
                 kept=str(conflict.kept),
                 actor=self.actor,
-                device_id=self.device_id[:64],
+                device_id=self.batch.device_id,
                 mutation_id=self.mutation.mutation_id,
                 client_ts=self.mutation.client_ts,
-                at=self.received_at,
+                at=self.batch.received_at,
                 scope_owner_id=record.scope_owner_id,
                 scope_region_id=record.scope_region_id,
             )
@@ -573,6 +756,17 @@ class _WriteContext:
                 for c in conflicts
             ),
         )
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def move_scope(
@@ -646,8 +840,8 @@ __all__ = [
     "Mutation",
     "MutationRejected",
     "MutationResult",
-    "MergeOutcome",
     "apply_mutation",
+    "apply_mutations",
     "move_scope",
     "record_wire",
 ]

@@ -4,6 +4,7 @@ SQLite under var/ by default; PostgreSQL when DATABASE_URL names it. With DEBUG 
 production hardening below applies and `manage.py check --deploy` is clean.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -97,7 +98,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a file too: live-server tests write from several threads at once, which an
     # in-memory database (table-level locks, no busy timeout) cannot take.
-    DATABASES["default"].setdefault("TEST", {"NAME": str(VAR_DIR / "test-fieldline.sqlite3")})
+    # One per process, so that test runs side by side do not share it.
+    DATABASES["default"].setdefault(
+        "TEST", {"NAME": str(VAR_DIR / f"test-fieldline-{os.getpid()}.sqlite3")}
+    )
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
