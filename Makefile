@@ -37,3 +37,6 @@ schema: install
 
 clean:
 	rm -rf $(VENV) var
+
+bench: install
+	$(PY) -m tests.bench.run --size $(or $(SIZE),small)

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, OperationalError, models, transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from accounts.models import Region, User
 from accounts.scope import record_in_scope, scope_filter
@@ -31,7 +32,7 @@ from sync.merge import (
     merge_fields,
 )
 from sync.models import AppliedMutation, ChangeLog, ChangeSource, ConflictLog, ScopeExit
-from sync.positions import allocate_positions, bump_positions
+from sync.positions import allocate_positions, bump_positions, update_rows
 from sync.registry import EntitySpec, RefKind, get_entity, scope_children
 from sync.wire import to_ms, wire_value
 
@@ -186,6 +187,8 @@ class _Batch:
         self.applied: list[AppliedMutation] = []
         self.moves: list[tuple[str, Any, tuple[Any, Any], tuple[Any, Any]]] = []
         self.answered: dict[uuid.UUID, MutationResult] = {}
+        self.changed: set[tuple[str, str]] = set()
+        self.validators: dict[tuple[str, bool], Any] = {}
 
     # --- reading ------------------------------------------------------------------------
 
@@ -342,6 +345,14 @@ class _Batch:
             return (in_batch.scope_owner_id, in_batch.scope_region_id)
         return self.ref_scopes.get((entity, parsed))
 
+    def validator(self, spec: EntitySpec, *, partial: bool) -> Any:
+        """One serializer per entity and mode for the whole batch: building its fields is
+        most of what validation costs, and `run_validation` keeps no state between calls."""
+        key = (spec.name, partial)
+        if key not in self.validators:
+            self.validators[key] = spec.serializer(partial=partial)
+        return self.validators[key]
+
     # --- writing ------------------------------------------------------------------------
 
     def write(self) -> None:
@@ -362,8 +373,9 @@ class _Batch:
             if created:
                 spec.model.objects.bulk_create(created, batch_size=500)
             if updated:
-                spec.model.objects.bulk_update(
-                    updated, [*spec.field_names, *UPDATED_META], batch_size=500
+                changed = [name for name in spec.field_names if (entity, name) in self.changed]
+                update_rows(
+                    model=spec.model, records=updated, field_names=[*changed, *UPDATED_META]
                 )
         ChangeLog.objects.bulk_create([change for _, change in self.changes], batch_size=500)
         ConflictLog.objects.bulk_create(self.conflicts, batch_size=500)
@@ -438,10 +450,11 @@ class _Apply:
         unknown = sorted(set(raw) - set(self.spec.field_names))
         if unknown:
             raise MutationRejected({name: ["Unknown field."] for name in unknown})
-        serializer = self.spec.serializer(data=raw, partial=partial)
-        if not serializer.is_valid():
-            raise MutationRejected(_plain_errors(serializer.errors))
-        values = {name: wire_value(value) for name, value in serializer.validated_data.items()}
+        try:
+            validated = self.batch.validator(self.spec, partial=partial).run_validation(raw)
+        except ValidationError as error:
+            raise MutationRejected(_plain_errors(error.detail)) from error
+        values = {name: wire_value(value) for name, value in validated.items()}
         role = self.actor.role
         denied = [
             name
@@ -556,6 +569,7 @@ class _Apply:
         scope = self.scope_of(merged, parent_scopes)
         self.check_record(merged, scope)
         self.assign(record, outcome.values)
+        self.batch.changed.update((self.spec.name, name) for name in outcome.values)
         record.version = new_version
         record.updated_at = self.batch.received_at
         record.field_stamps = record.field_stamps | {
