@@ -9,6 +9,7 @@ the local default); otherwise SQLite, and the table says so.
 """
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -41,10 +42,8 @@ class Row:
 
 
 def reset_peak_rss() -> None:
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_rss_mb() -> float:
@@ -198,7 +197,9 @@ def bench_push(server: Server, size: int, vendor: str) -> list[Row]:
         measure("push", "raw SQL, set-based", size, raw_sql),
     ]
     fl, naive, raw = rows
-    fl.ratio = f"{fl.per_second / naive.per_second:.1f}x naive; {raw.seconds and fl.seconds / raw.seconds:.1f}x raw time"
+    fl.ratio = (
+        f"{fl.per_second / naive.per_second:.1f}x naive; {fl.seconds / raw.seconds:.1f}x raw time"
+    )
     return rows
 
 
@@ -217,7 +218,8 @@ def raw_push(ids: list[uuid.UUID], vendor: str) -> None:
                 cursor.execute(
                     """
                     WITH input AS (
-                        SELECT * FROM json_to_recordset(%s::json) AS j(id uuid, notes text, mid uuid)
+                        SELECT * FROM json_to_recordset(%s::json)
+                            AS j(id uuid, notes text, mid uuid)
                     ), updated AS (
                         UPDATE surveys_sitesurvey s SET notes = input.notes,
                                version = s.version + 1, updated_at = now()
