@@ -78,11 +78,12 @@ def create(entity: str, **fields: Any) -> uuid.UUID:
     return record_id
 
 
-def push_one(actor: User, entity: str, op: str, record_id, **kwargs):
+def push_one(actor: User, entity: str, op: str, record_id, device_id="test-device", **kwargs):
+    """One mutation through the write path, as a phone's push would apply it."""
     return apply_mutation(
         actor=actor,
         mutation=Mutation(entity=entity, op=op, record_id=record_id, **kwargs),
-        device_id=kwargs.pop("device_id", "test-device"),
+        device_id=device_id,
     )
 
 
@@ -103,9 +104,7 @@ def world(people, regions) -> dict[str, Any]:
             trade_area_type="office",
         )
         survey = create("survey", store=store, footfall_weekday=300, equipment=["microwave"])
-        visit = create(
-            "visit", store=store, check_in_at="2026-11-02T09:00:00Z", purpose="routine"
-        )
+        visit = create("visit", store=store, check_in_at="2026-11-02T09:00:00Z", purpose="routine")
         photo = create("photo", survey=survey, sha256="a" * 64, content_type="image/jpeg")
         followup = create("followup", store=store, due_date="2026-12-01", note="call back")
         task = create(
