@@ -4,12 +4,17 @@ Every write a REST client makes becomes a `Mutation` applied by `sync.services`,
 versioned and reaches phones exactly like a push.
 """
 
+import datetime as dt
 import uuid
 from typing import Any
 
+import django_filters
+from django import forms
 from django.http import Http404
+from django_filters.fields import IsoDateTimeField
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,9 +22,61 @@ from sync.merge import Status
 from sync.models import ChangeSource
 from sync.registry import EntitySpec, get_entity
 from sync.selectors import record_list
+from sync.serializers import MAX_USER_ID
 from sync.services import Mutation, MutationResult, apply_mutation, record_wire
 
+# --- filters -----------------------------------------------------------------------------
+# A filter on a reference takes the id as a value, never as a choice among all rows: a
+# "not a valid choice" answer would tell a caller which ids exist outside their scope.
 
+
+class RecordRefFilter(django_filters.UUIDFilter):
+    """Records that reference the given record's UUID (an unknown one matches nothing)."""
+
+
+class UserIdField(forms.IntegerField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_USER_ID)
+        super().__init__(**kwargs)
+
+
+class UserRefFilter(django_filters.NumberFilter):
+    """Records that reference the given user id (an unknown one matches nothing)."""
+
+    field_class = UserIdField
+
+
+class UTCDateTimeField(IsoDateTimeField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError as error:
+            raise forms.ValidationError("Date and time out of range.", code="invalid") from error
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date and time, compared in UTC; one that has no UTC equivalent (year 1
+    at +01:00) is a 400, not an overflow in the database adapter."""
+
+    field_class = UTCDateTimeField
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+
+class JSONBodyParser(JSONParser):
+    """JSON, with a body nested deeper than the decoder's recursion limit answered as a
+    parse error (400) like any other malformed body, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise ParseError("JSON parse error - nested too deeply.") from error
 
 
 class SyncableViewSet(
@@ -36,6 +93,8 @@ class SyncableViewSet(
 
     entity: str = ""
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    # Records travel as JSON objects only; a form or multipart body is a 415.
+    parser_classes = [JSONBodyParser]
 
     @property
     def spec(self) -> EntitySpec:
@@ -59,6 +118,9 @@ class SyncableViewSet(
         return Response(record_wire(spec=self.spec, record=self.get_object()))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if request.user.role not in self.spec.creators:
+            # Before the body is read: whatever it holds, the role may not create these.
+            raise PermissionDenied("Your role may not create this record.")
         body = self.body(request)
         raw_id = body.pop("id", None)
         try:

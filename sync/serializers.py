@@ -32,7 +32,12 @@ class FiniteFloatField(serializers.FloatField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
-        if not math.isfinite(data):
+        try:
+            finite = math.isfinite(data)
+        except OverflowError:
+            # An integer too large for a float (JSON allows 10**400).
+            finite = False
+        if not finite:
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -42,6 +47,15 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID written as a string; DRF would also take an integer as `UUID(int=...)`."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
 
 
 class StrictChoiceField(serializers.ChoiceField):
@@ -77,14 +91,30 @@ class WireSerializer(serializers.ModelSerializer):
 
 def record_ref(**kwargs) -> serializers.UUIDField:
     """A reference to another syncable record, by its UUID (checked in scope by the engine)."""
-    return serializers.UUIDField(**kwargs)
+    return StrictUUIDField(**kwargs)
+
+
+# User ids are 64-bit (BigAutoField); a larger number would overflow the database driver.
+MAX_USER_ID = 2**63 - 1
 
 
 def user_ref(**kwargs) -> serializers.IntegerField:
-    return StrictIntegerField(min_value=1, **kwargs)
+    return StrictIntegerField(min_value=1, max_value=MAX_USER_ID, **kwargs)
 
 
 def choice_list(choices, *, max_length: int = 50, **kwargs) -> serializers.ListField:
     return serializers.ListField(
         child=StrictChoiceField(choices=choices), max_length=max_length, **kwargs
     )
+
+
+class StrictSerializer(serializers.Serializer):
+    """A plain serializer that answers an unknown key with a field error instead of
+    silently dropping it (a typo in a filter must not widen a bulk action)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)

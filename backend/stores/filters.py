@@ -1,12 +1,14 @@
 import django_filters
 
 from stores.models import Store
+from sync.rest import DateTimeFilter, UserRefFilter
 
 
 class StoreFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
     tag = django_filters.CharFilter(method="filter_tag", label="Has this tag")
+    owner = UserRefFilter(field_name="owner")
 
     class Meta:
         model = Store

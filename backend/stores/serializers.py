@@ -41,6 +41,8 @@ class OpeningHoursField(serializers.DictField):
 
 
 class StoreWireSerializer(WireSerializer):
+    # Typed any usual way ("0049 (0) 40 / 3290-4100"); stored in E.164, at most 16 characters.
+    phone = StrictCharField(max_length=50, allow_blank=True, required=False)
     owner = user_ref(allow_null=True, required=False)
     region = StrictCharField(max_length=32)
     tags = serializers.ListField(

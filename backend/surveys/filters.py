@@ -1,12 +1,14 @@
 import django_filters
 
 from surveys.models import Photo, SiteSurvey
+from sync.rest import DateTimeFilter, RecordRefFilter
 
 
 class SurveyFilter(django_filters.FilterSet):
-    captured_after = django_filters.IsoDateTimeFilter(field_name="captured_at", lookup_expr="gte")
-    captured_before = django_filters.IsoDateTimeFilter(field_name="captured_at", lookup_expr="lt")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    captured_after = DateTimeFilter(field_name="captured_at", lookup_expr="gte")
+    captured_before = DateTimeFilter(field_name="captured_at", lookup_expr="lt")
+    updated_since = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    store = RecordRefFilter(field_name="store")
 
     class Meta:
         model = SiteSurvey
@@ -14,6 +16,9 @@ class SurveyFilter(django_filters.FilterSet):
 
 
 class PhotoFilter(django_filters.FilterSet):
+    survey = RecordRefFilter(field_name="survey")
+    visit = RecordRefFilter(field_name="visit")
+
     class Meta:
         model = Photo
         fields = ["survey", "visit", "section", "sha256"]

@@ -16,6 +16,7 @@ from sync.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictIntegerField,
+    StrictSerializer,
     WireSerializer,
     choice_list,
     record_ref,
@@ -26,17 +27,10 @@ FOOTFALL_SLOTS = ("morning", "lunch", "evening")
 PHOTO_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
-class CompetitorSerializer(serializers.Serializer):
+class CompetitorSerializer(StrictSerializer):
     name = StrictCharField(max_length=100)
     kind = StrictChoiceField(choices=CompetitorKind.choices)
     distance_m = FiniteFloatField(min_value=0, max_value=50_000)
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class FootfallSlotsField(serializers.DictField):

@@ -4,11 +4,10 @@ import uuid
 
 import pytest
 
+from surveys.models import SiteSurvey
 from sync.bulk import bulk_create_records
 from sync.models import ChangeLog, ConflictLog
-from surveys.models import SiteSurvey
 from tests.sync.phone import Phone, now_iso
-
 
 # Pulls read only committed changes (see sync.positions), so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
