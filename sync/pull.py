@@ -90,11 +90,24 @@ def last_allocated_seq() -> int:
         return row[0] if row else 0
 
 
+# The oldest transaction still in flight *in this database*: transaction ids are shared by
+# the whole cluster, but only this database's transactions write here, so another
+# database's long transaction must not hold our pulls back. A transaction that gets its id
+# after the snapshot gets one at or above the snapshot's xmax.
+WATERMARK_SQL = """
+SELECT LEAST(
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+    (SELECT min(backend_xid::text::bigint) FROM pg_stat_activity
+     WHERE datname = current_database() AND backend_xid IS NOT NULL)
+)
+"""
+
+
 def watermark() -> int:
     """Transactions with an id below this are finished; a page reads only their changes."""
     with connection.cursor() as cursor:
         if is_postgresql():
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            cursor.execute(WATERMARK_SQL)
             return cursor.fetchone()[0]
     return last_allocated_seq() + 1
 

@@ -14,10 +14,10 @@ from django.http import Http404
 from django_filters.fields import IsoDateTimeField
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from fieldline.parsers import JSONBodyParser
 from sync.merge import Status
 from sync.models import ChangeSource
 from sync.registry import EntitySpec, get_entity
@@ -66,17 +66,6 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 # --- parsing -----------------------------------------------------------------------------
-
-
-class JSONBodyParser(JSONParser):
-    """JSON, with a body nested deeper than the decoder's recursion limit answered as a
-    parse error (400) like any other malformed body, not a 500."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError as error:
-            raise ParseError("JSON parse error - nested too deeply.") from error
 
 
 class SyncableViewSet(

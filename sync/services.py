@@ -13,7 +13,7 @@ handful of bulk statements per entity, in one transaction.
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from django.db import DatabaseError, IntegrityError, OperationalError, models, t
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from accounts.models import Region, User
+from accounts.models import Region, Role, User
 from accounts.scope import record_in_scope, scope_filter
 from sync.merge import (
     FieldConflict,
@@ -179,8 +179,8 @@ class _Batch:
         self.records: dict[RecordKey, models.Model] = {}
         self.new: set[RecordKey] = set()
         self.dirty: set[RecordKey] = set()
-        self.ref_scopes: dict[RecordKey, tuple[Any, Any]] = {}
-        self.user_regions: dict[Any, Any] = {}
+        self.ref_rows: dict[RecordKey, tuple[Any, Any, bool]] = {}
+        self.users: dict[int, tuple[str, Any]] = {}
         self.regions: set[str] = set()
         self.changes: list[tuple[models.Model, ChangeLog]] = []
         self.conflicts: list[ConflictLog] = []
@@ -259,10 +259,15 @@ class _Batch:
                 self.records[(entity, record.pk)] = record
 
     def load_references(self, mutations: Sequence[Mutation]) -> None:
-        """Scopes of the records, users and regions these mutations point at, in bulk."""
+        """The records, users and regions these mutations point at, in one query each.
+
+        Records are read whatever their scope: a reference a mutation sets must be visible
+        to the actor (checked in memory), while a parent the record already has only gives
+        it its scope.
+        """
         wanted: dict[str, set[Any]] = {}
-        users: set[Any] = set()
-        regions: set[Any] = set()
+        users: set[int] = set()
+        regions: set[str] = set()
         for mutation in mutations:
             spec = get_entity(mutation.entity)
             if spec is None:
@@ -275,13 +280,11 @@ class _Batch:
                 if current is not None:
                     values.append(getattr(current, f.attname))
                 for value in values:
-                    if value is None or isinstance(value, bool | dict | list):
-                        continue
                     if f.ref == RefKind.RECORD:
                         parsed = _as_uuid(value)
                         if parsed is not None:
                             wanted.setdefault(f.ref_entity or "", set()).add(parsed)
-                    elif f.ref == RefKind.USER and isinstance(value, int):
+                    elif f.ref == RefKind.USER and _is_user_id(value):
                         users.add(value)
                     elif f.ref == RefKind.REGION and isinstance(value, str):
                         regions.add(value)
@@ -289,16 +292,17 @@ class _Batch:
             target = get_entity(entity)
             if target is None:
                 continue
-            found = (
-                target.model.objects.filter(scope_filter(user=self.actor), pk__in=ids)
-                .filter(deleted=False)
-                .values_list("pk", "scope_owner_id", "scope_region_id")
+            found = target.model.objects.filter(pk__in=ids).values_list(
+                "pk", "scope_owner_id", "scope_region_id", "deleted"
             )
-            for pk, owner, region in found:
-                self.ref_scopes[(entity, pk)] = (owner, region)
+            for pk, owner, region, deleted in found:
+                self.ref_rows[(entity, pk)] = (owner, region, deleted)
         if users:
             found_users = User.objects.filter(pk__in=users, is_active=True)
-            self.user_regions = dict(found_users.values_list("pk", "region_id"))
+            self.users = {
+                pk: (role, region)
+                for pk, role, region in found_users.values_list("pk", "role", "region_id")
+            }
         if regions:
             self.regions = set(Region.objects.filter(pk__in=regions).values_list("pk", flat=True))
 
@@ -334,16 +338,25 @@ class _Batch:
             )
         return result
 
-    def reference_scope(self, entity: str, pk: Any) -> tuple[Any, Any] | None:
-        """A referenced record's scope, if it exists in the actor's scope and is not deleted;
-        records written earlier in this batch count as they are now."""
+    def reference_scope(
+        self, entity: str, pk: Any, *, must_be_visible: bool = True
+    ) -> tuple[Any, Any] | None:
+        """A referenced record's scope; with `must_be_visible`, only if the actor may see it
+        and it is not deleted. Records written earlier in this batch count as they are now."""
         parsed = _as_uuid(pk)
         in_batch = self.records.get((entity, parsed))
         if in_batch is not None:
-            if in_batch.deleted or not record_in_scope(user=self.actor, record=in_batch):
-                return None
-            return (in_batch.scope_owner_id, in_batch.scope_region_id)
-        return self.ref_scopes.get((entity, parsed))
+            row = (in_batch.scope_owner_id, in_batch.scope_region_id, in_batch.deleted)
+        else:
+            row = self.ref_rows.get((entity, parsed))
+        if row is None:
+            return None
+        owner, region, deleted = row
+        if must_be_visible and (
+            deleted or not record_in_scope(user=self.actor, owner_id=owner, region_id=region)
+        ):
+            return None
+        return owner, region
 
     def validator(self, spec: EntitySpec, *, partial: bool) -> Any:
         """One serializer per entity and mode for the whole batch: building its fields is
@@ -472,10 +485,19 @@ class _Apply:
             )
         return values
 
-    def check_references(self, values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-        """Referenced records must exist in the actor's scope; returns their scopes."""
+    def check_references(
+        self, values: Mapping[str, Any], *, kept_parents: Mapping[str, Any] | None = None
+    ) -> dict[str, tuple[Any, Any]]:
+        """References a write sets must exist in the actor's scope; parents the record keeps
+        only lend it their scope. Returns the parents' scopes by field."""
         parent_scopes: dict[str, tuple[Any, Any]] = {}
         errors: dict[str, list[str]] = {}
+        for name, value in (kept_parents or {}).items():
+            found = self.batch.reference_scope(
+                self.spec.field(name).ref_entity or "", value, must_be_visible=False
+            )
+            if found is not None:
+                parent_scopes[name] = found
         for f in self.spec.fields:
             value = values.get(f.name)
             if value is None:
@@ -486,11 +508,8 @@ class _Apply:
                     errors[f.name] = ["Not found."]
                 else:
                     parent_scopes[f.name] = found
-            elif (
-                f.ref == RefKind.USER
-                and value not in self.batch.user_regions
-                or f.ref == RefKind.REGION
-                and value not in self.batch.regions
+            elif (f.ref == RefKind.USER and value not in self.batch.users) or (
+                f.ref == RefKind.REGION and value not in self.batch.regions
             ):
                 errors[f.name] = ["Not found."]
         if errors:
@@ -502,7 +521,9 @@ class _Apply:
     ) -> tuple[Any, Any]:
         return self.spec.scope_rule.derive(values, lambda parent, _pk: parent_scopes[parent])
 
-    def check_record(self, values: Mapping[str, Any], scope: tuple[Any, Any]) -> None:
+    def check_record(
+        self, values: Mapping[str, Any], scope: tuple[Any, Any], *, changed: Collection[str]
+    ) -> None:
         errors: dict[str, list[str]] = {}
         for check in self.spec.record_checks:
             errors.update(check(values))
@@ -510,12 +531,17 @@ class _Apply:
             raise MutationRejected(errors)
         owner, region = scope
         rule = self.spec.scope_rule
-        if rule.owner and owner is not None and self.batch.user_regions.get(owner) != region:
-            raise MutationRejected({rule.owner: ["Must work in the record's region."]})
+        if rule.owner and owner is not None:
+            role, owner_region = self.batch.users.get(owner, (None, None))
+            if role != Role.REP:
+                raise MutationRejected({rule.owner: ["Must be a rep."]})
+            if owner_region != region:
+                raise MutationRejected({rule.owner: ["Must work in the record's region."]})
         if not record_in_scope(user=self.actor, owner_id=owner, region_id=region):
-            # The write would move the record out of the actor's own reach.
-            field_name = rule.owner or rule.region or "detail"
-            raise MutationRejected({field_name: ["Outside your scope."]})
+            # The write would move the record out of the actor's own reach: name the field
+            # that did it.
+            moved_by = [name for name in (rule.owner, rule.region) if name and name in changed]
+            raise MutationRejected({(moved_by or ["detail"])[0]: ["Outside your scope."]})
 
     # --- writes -----------------------------------------------------------------------
 
@@ -524,7 +550,7 @@ class _Apply:
         current = self.defaults() | values
         parent_scopes = self.check_references(current)
         scope = self.scope_of(current, parent_scopes)
-        self.check_record(current, scope)
+        self.check_record(current, scope, changed=current)
         stamp = Stamp(version=1, ts_ms=self.client_ts_ms, device=self.batch.device_id)
         record = self.spec.model(
             pk=self.mutation.record_id,
@@ -562,12 +588,15 @@ class _Apply:
             self.log_conflicts(record, outcome.conflicts)
             return self.result(record, outcome.status, outcome.conflicts)
         merged = server_values | outcome.values
-        parent_scopes = self.check_references(
-            {name: merged[name] for name in outcome.values} | self.parent_refs(merged)
-        )
+        kept_parents = {
+            name: value
+            for name, value in self.parent_refs(merged).items()
+            if name not in outcome.values
+        }
+        parent_scopes = self.check_references(outcome.values, kept_parents=kept_parents)
         old_scope = (record.scope_owner_id, record.scope_region_id)
         scope = self.scope_of(merged, parent_scopes)
-        self.check_record(merged, scope)
+        self.check_record(merged, scope, changed=outcome.values)
         self.assign(record, outcome.values)
         self.batch.changed.update((self.spec.name, name) for name in outcome.values)
         record.version = new_version
@@ -650,7 +679,7 @@ class _Apply:
         values = dict(values)
         if rule.owner and values.get(rule.owner) is None and self.actor.is_rep:
             values[rule.owner] = self.actor.pk
-            self.batch.user_regions.setdefault(self.actor.pk, self.actor.region_id)
+            self.batch.users.setdefault(self.actor.pk, (self.actor.role, self.actor.region_id))
         if rule.region and values.get(rule.region) is None and self.actor.region_id:
             values[rule.region] = self.actor.region_id
             self.batch.regions.add(self.actor.region_id)
@@ -770,6 +799,14 @@ class _Apply:
                 for c in conflicts
             ),
         )
+
+
+MAX_ID = 2**63 - 1
+
+
+def _is_user_id(value: Any) -> bool:
+    """A value that can be a user's id (and that the database driver can take)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:

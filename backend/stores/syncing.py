@@ -1,9 +1,5 @@
 """The store as a syncable entity."""
 
-from collections.abc import Mapping
-from typing import Any
-
-from accounts.models import Role, User
 from stores.models import Store
 from stores.serializers import StoreWireSerializer
 from sync.merge import Policy
@@ -16,23 +12,6 @@ from sync.registry import (
     ScopeRule,
     register,
 )
-
-
-def owner_is_a_rep_of_the_region(values: Mapping[str, Any]) -> dict[str, list[str]]:
-    """A store is owned by a rep of its region, whichever of the two a write changes."""
-    owner = values.get("owner")
-    if owner is None:
-        return {}
-    found = User.objects.filter(pk=owner).values_list("role", "region_id").first()
-    if found is None:
-        return {}  # An unknown user is the reference check's "Not found."
-    role, region = found
-    if role != Role.REP:
-        return {"owner": ["Must be a rep."]}
-    if region != values.get("region"):
-        return {"owner": ["Must work in the record's region."]}
-    return {}
-
 
 STORE = register(
     EntitySpec(
@@ -64,6 +43,5 @@ STORE = register(
         ),
         scope_rule=ScopeRule(owner="owner", region="region"),
         deleters=OFFICE_ROLES,
-        record_checks=(owner_is_a_rep_of_the_region,),
     )
 )

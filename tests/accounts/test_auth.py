@@ -184,12 +184,6 @@ def test_failures_count_for_the_name_whatever_its_case(people):
     assert log_in("rep-north-1", client=client).status_code == 429
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the failure key includes DRF's get_ident(), which with NUM_PROXIES unset takes "
-    "the client's own X-Forwarded-For header: rotating it allows unlimited guesses "
-    "(accounts/services.py and REST_FRAMEWORK['NUM_PROXIES'] in settings)",
-)
 def test_lockout_is_not_bypassed_by_a_forged_forwarded_for_header(people):
     client = APIClient()
     for attempt in range(LIMIT):
@@ -313,12 +307,6 @@ def test_token_endpoint_refuses_a_body_that_is_not_an_object(people, body, conte
     assert AuthToken.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    raises=RecursionError,
-    strict=True,
-    reason="DRF's default JSON parser lets RecursionError through (a 500); the token view "
-    "(accounts/apis.py) does not use the recursion-safe parser of sync/rest.py",
-)
 def test_token_endpoint_refuses_a_deeply_nested_body(people):
     response = APIClient().generic(
         "POST", TOKEN_URL, "[" * 100_000 + "]" * 100_000, content_type="application/json"

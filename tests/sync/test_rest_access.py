@@ -666,11 +666,6 @@ def test_manager_may_not_move_an_unowned_store_out_of_their_region(client_for, u
     assert row("store", unowned_store) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/services.py check_record names the scope owner field ('owner') when a "
-    "region change takes a store out of scope, although no owner was sent",
-)
 def test_region_out_of_scope_error_names_region(client_for, unowned_store):
     response = client_for("manager_north").patch(
         detail_url("store", unowned_store), {"region": "south"}, format="json"
@@ -748,11 +743,6 @@ def test_reassigned_store_takes_its_records_to_the_new_owner(client_for, world, 
     assert str(mine["task"]) not in listed_ids(new, "task")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/services.py update() checks the unchanged parent store against the rep's "
-    "scope, so a rep cannot progress a task assigned to them on a store they do not own",
-)
 def test_rep_progresses_their_task_on_a_store_reassigned_away(client_for, world, people):
     mine = world["rep_north"]
     response = client_for("manager_north").patch(

@@ -314,24 +314,11 @@ BAD_VALUES: list[tuple] = [
 ]
 
 
-ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-KNOWN_BUGS = {
-    ("store", "owner", 10**30): pytest.mark.xfail(
-        ON_SQLITE,
-        raises=OverflowError,
-        strict=True,
-        reason="sync/services.py load_references queries user ids from the raw fields "
-        "before validation; SQLite's driver overflows on integers beyond 64 bits",
-    ),
-}
-
-
 def bad_value_params() -> list:
     params = []
     for case in BAD_VALUES:
         entity, field, value, errors, *caller = case
         label = repr(value)[:24]
-        bug = KNOWN_BUGS.get((entity, field, value)) if isinstance(value, int) else None
         params.append(
             pytest.param(
                 entity,
@@ -340,7 +327,6 @@ def bad_value_params() -> list:
                 errors,
                 caller[0] if caller else WRITER[entity],
                 id=f"{entity}-{field}-{label}",
-                marks=[bug] if bug else [],
             )
         )
     return params
