@@ -7,6 +7,7 @@ new records, instead of several per record.
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from django.db import transaction
@@ -45,32 +46,32 @@ def bulk_create_records(
     source: str = ChangeSource.SYSTEM,
     device_id: str = "server",
     at: dt.datetime | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> int:
     """Insert new records of one entity from trusted, already valid wire values.
 
     Each row holds `id` and any of the entity's fields; rows may reference records created
-    in an earlier call. Returns how many were created.
+    in an earlier call. `extra` sets model attributes that are not on the wire (the same
+    for every row). Rows are consumed in chunks, so a generator of any length keeps memory
+    flat. Returns how many were created.
     """
     spec = get_entity(entity)
     assert spec is not None, entity
     at = at or timezone.now()
-    rows = list(rows)
-    if not rows:
-        return 0
     defaults = {
         f.name: wire_value(spec.model._meta.get_field(f.name).get_default()) for f in spec.fields
     }
+    stamp_ms = to_ms(at)
     created = 0
+    rows_iter = iter(rows)
     with transaction.atomic():
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
+        while chunk := list(islice(rows_iter, CHUNK)):
             scopes = parent_scopes(spec=spec, rows=chunk)
 
             def scope_lookup(_field: str, pk: Any, scopes: dict = scopes) -> tuple:
                 return scopes[str(pk)]
 
             positions = allocate_positions(len(chunk))
-            stamp_ms = to_ms(at)
             records, changes = [], []
             for row, position in zip(chunk, positions, strict=True):
                 values = {name: wire_value(value) for name, value in row.items() if name != "id"}
@@ -87,6 +88,7 @@ def bulk_create_records(
                     sync_seq=position.seq,
                     scope_owner_id=owner,
                     scope_region_id=region,
+                    **(extra or {}),
                 )
                 for name, value in current.items():
                     setattr(record, spec.field(name).attname, value)

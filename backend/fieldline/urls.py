@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.apis import LogoutApi, MeApi, TokenApi
 from stores.apis import StoreViewSet
 from surveys.apis import PhotoViewSet, SurveyViewSet
-from tasks.apis import TaskViewSet
+from tasks.apis import DispatchApi, DispatchCancelApi, DispatchListApi, TaskViewSet
 from visits.apis import FollowUpViewSet, VisitViewSet
 
 router = DefaultRouter()
@@ -32,6 +32,13 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/sync/", include("sync.urls")),
+    path("api/tasks/dispatch", DispatchApi.as_view(), name="task-dispatch"),
+    path("api/tasks/dispatches/", DispatchListApi.as_view(), name="task-dispatches"),
+    path(
+        "api/tasks/dispatches/<uuid:pk>/cancel",
+        DispatchCancelApi.as_view(),
+        name="task-dispatch-cancel",
+    ),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

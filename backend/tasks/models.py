@@ -1,5 +1,7 @@
 """Work dispatched to reps: one task per store, with a status lifecycle."""
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -44,9 +46,37 @@ class Task(SyncableModel):
     )
     due_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True, max_length=5000)
+    dispatch = models.ForeignKey(
+        "tasks.Dispatch", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
 
     class Meta(SyncableModel.Meta):
         indexes = [
             *SyncableModel.Meta.indexes,
             models.Index(fields=["assignee", "status", "due_date"], name="task_assignee_status"),
         ]
+
+
+class Dispatch(models.Model):
+    """One manager action that sent a task to every store a filter matched: who, what, how
+    many — and, when cancelled, the whole of it at once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dispatches"
+    )
+    created_at = models.DateTimeField()
+    store_filter = models.JSONField(default=dict)
+    task_template = models.JSONField(default=dict)
+    task_count = models.PositiveIntegerField(default=0)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,157 @@
+"""Dispatch: one task for every store a selection matches, assigned to the store's owner.
+
+Tasks are created set-based through the sync engine's bulk path (so they are versioned,
+in the changelog and pulled by phones), and the whole dispatch is one transaction: a
+failure leaves no half-done dispatch. Cancelling cancels every task of it still open.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from stores.selectors import StoreSelection, store_selection
+from sync.bulk import bulk_create_records
+from sync.models import ChangeSource
+from sync.services import Mutation, apply_mutations
+from tasks.models import Dispatch, Task, TaskStatus
+
+CANCELLABLE = (TaskStatus.OPEN, TaskStatus.ACCEPTED)
+CANCEL_BATCH = 1000
+DISPATCH_PAGE = 5000
+
+
+@dataclass(frozen=True)
+class TaskTemplate:
+    type: str
+    title: str
+    due_date: dt.date | None = None
+    priority: int = 2
+    notes: str = ""
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "title": self.title,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "priority": self.priority,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class DispatchPreview:
+    count: int
+    unowned: int
+    sample: list[dict[str, Any]]
+
+
+def dispatch_preview(
+    *, actor: User, selection: StoreSelection, sample_size: int = 10
+) -> DispatchPreview:
+    """What a dispatch would do: how many tasks, and a few of the stores."""
+    stores = store_selection(actor=actor, selection=selection)
+    owned = stores.filter(owner__isnull=False)
+    sample = list(
+        owned.order_by("name", "id").values("id", "name", "owner", "region")[:sample_size]
+    )
+    return DispatchPreview(
+        count=owned.count(),
+        unowned=stores.filter(owner__isnull=True).count(),
+        sample=[{**row, "id": str(row["id"])} for row in sample],
+    )
+
+
+@transaction.atomic
+def dispatch_tasks(
+    *,
+    actor: User,
+    selection: StoreSelection,
+    selection_wire: dict[str, Any],
+    template: TaskTemplate,
+) -> Dispatch:
+    """One task per matching store that has an owner, assigned to that owner."""
+    now = timezone.now()
+    dispatch = Dispatch.objects.create(
+        created_by=actor,
+        created_at=now,
+        store_filter=selection_wire,
+        task_template=template.wire(),
+    )
+    stores = store_selection(actor=actor, selection=selection).filter(owner__isnull=False)
+    fields = template.wire() | {"status": TaskStatus.OPEN}
+
+    def rows() -> Iterator[dict[str, Any]]:
+        # Keyset pages, not a server-side cursor: a cursor opened inside this transaction
+        # would not survive the rollback of a failed dispatch cleanly.
+        last = None
+        while True:
+            page = stores.order_by("pk")
+            if last is not None:
+                page = page.filter(pk__gt=last)
+            chunk = list(page.values_list("pk", "owner_id")[:DISPATCH_PAGE])
+            for store_id, owner_id in chunk:
+                yield {"id": uuid.uuid4(), "store": store_id, "assignee": owner_id, **fields}
+            if len(chunk) < DISPATCH_PAGE:
+                return
+            last = chunk[-1][0]
+
+    dispatch.task_count = bulk_create_records(
+        entity="task",
+        rows=rows(),
+        actor=actor,
+        source=ChangeSource.DISPATCH,
+        device_id=f"dispatch-{dispatch.pk}",
+        at=now,
+        extra={"dispatch": dispatch, "created_by": actor},
+    )
+    dispatch.save(update_fields=["task_count"])
+    return dispatch
+
+
+class DispatchAlreadyCancelled(Exception):
+    pass
+
+
+@transaction.atomic
+def dispatch_cancel(*, actor: User, dispatch: Dispatch) -> int:
+    """Cancel every task of the dispatch that nobody has started; returns how many."""
+    dispatch = Dispatch.objects.select_for_update().get(pk=dispatch.pk)
+    if dispatch.cancelled_at is not None:
+        raise DispatchAlreadyCancelled
+    open_tasks = Task.objects.filter(dispatch=dispatch, deleted=False, status__in=CANCELLABLE)
+    cancelled = 0
+    batch: list[Mutation] = []
+    for task_id, version in open_tasks.order_by("pk").values_list("pk", "version").iterator():
+        batch.append(
+            Mutation(
+                entity="task",
+                op="update",
+                record_id=task_id,
+                base_version=version,
+                fields={"status": TaskStatus.CANCELLED},
+            )
+        )
+        if len(batch) == CANCEL_BATCH:
+            cancelled += _apply_cancel(actor, dispatch, batch)
+            batch = []
+    cancelled += _apply_cancel(actor, dispatch, batch)
+    dispatch.cancelled_at = timezone.now()
+    dispatch.cancelled_by = actor
+    dispatch.save(update_fields=["cancelled_at", "cancelled_by"])
+    return cancelled
+
+
+def _apply_cancel(actor: User, dispatch: Dispatch, batch: list[Mutation]) -> int:
+    results = apply_mutations(
+        actor=actor,
+        mutations=batch,
+        device_id=f"dispatch-{dispatch.pk}",
+        source=ChangeSource.DISPATCH,
+    )
+    return sum(1 for result in results if result.status != "rejected")

@@ -1,0 +1,210 @@
+"""Bulk dispatch: one task per matching store, to its owner, through the sync engine."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from stores.selectors import Near, StoreSelection
+from tasks.models import Dispatch, Task
+from tasks.services import TaskTemplate, dispatch_tasks
+from tests.conftest import create
+from tests.sync.phone import Phone
+
+HAMBURG_HBF = (53.5530, 10.0066)
+TEMPLATE = {"type": "new_product", "title": "Present the new salad bowls", "due_date": "2026-12-15"}
+
+
+@pytest.fixture
+def stores(people):
+    """60 north stores over two reps and 20 south ones, with varied site features."""
+    made = {"north": [], "south": []}
+    for n in range(80):
+        region = "north" if n < 60 else "south"
+        rep = (
+            people["rep_south"]
+            if region == "south"
+            else (people["rep_north"] if n % 2 else people["rep_north_2"])
+        )
+        store = create(
+            "store",
+            name=f"Kiosk {n:02d}",
+            lat=HAMBURG_HBF[0] + (n % 10) * 0.001 if region == "north" else 48.14,
+            lon=HAMBURG_HBF[1] if region == "north" else 11.58,
+            region=region,
+            owner=rep.pk,
+            grade="A" if n % 3 == 0 else "B",
+            trade_area_type="office" if n % 4 == 0 else "residential",
+            tags=["has_coffee_machine"] if n % 5 == 0 else [],
+        )
+        if n % 2 == 0:
+            create(
+                "survey",
+                store=store,
+                equipment=["microwave", "freezer"] if n % 4 == 0 else ["freezer"],
+                footfall_weekday=100 + n * 10,
+                captured_at=(timezone.now() - dt.timedelta(days=10 if n % 6 else 400)).isoformat(),
+            )
+        made[region].append(store)
+    return made
+
+
+def post_dispatch(client, filters, *, dry_run=False, task=TEMPLATE):
+    return client.post(
+        "/api/tasks/dispatch", {"filter": filters, "task": task, "dry_run": dry_run}, format="json"
+    )
+
+
+@pytest.mark.django_db
+def test_dry_run_counts_and_samples_without_creating(client_for, stores):
+    response = post_dispatch(client_for("manager_north"), {"grade": "A"}, dry_run=True)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["count"] == 20  # n % 3 == 0 among the 60 north stores
+    assert len(body["sample"]) == 10
+    assert Task.objects.count() == 0
+    assert Dispatch.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, 60),
+        ({"trade_area_type": "office"}, 15),
+        ({"tags": ["has_coffee_machine"]}, 12),
+        ({"equipment": ["microwave"]}, 15),
+        ({"footfall_min": 300, "footfall_max": 500}, 11),  # n = 20, 22, ..., 40
+        ({"no_survey_days": 180}, 40),  # 30 never surveyed, 10 only 400 days ago
+        ({"region": "south"}, 0),  # another region: out of the manager's scope
+        ({"near": {"lat": HAMBURG_HBF[0], "lon": HAMBURG_HBF[1], "radius_m": 250}}, 18),
+        ({"grade": ["A"], "trade_area_type": ["office"]}, 5),
+    ],
+)
+@pytest.mark.django_db
+def test_filters_select_the_expected_stores(client_for, stores, filters, expected):
+    response = post_dispatch(client_for("manager_north"), filters, dry_run=True)
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dispatch_reaches_each_owner_and_only_them(client_for, stores, people):
+    phones = {who: Phone(client_for(who)) for who in ("rep_north", "rep_north_2", "rep_south")}
+    for phone in phones.values():
+        phone.pull()
+    response = post_dispatch(client_for("manager_north"), {"grade": "A"})
+    assert response.status_code == 201, response.content
+    assert response.json()["created"] == 20
+    for who, phone in phones.items():
+        phone.pull()
+        tasks = [t for t in phone.records("task").values() if t["type"] == "new_product"]
+        expected = Task.objects.filter(assignee=people[who], type="new_product")
+        assert {t["id"] for t in tasks} == {str(pk) for pk in expected.values_list("pk", flat=True)}
+        assert all(t["assignee"] == people[who].pk for t in tasks)
+    assert phones["rep_south"].records("task") == {}
+    stored = Task.objects.filter(type="new_product")
+    assert stored.count() == 20
+    assert {t.store.owner_id for t in stored} == {t.assignee_id for t in stored}
+    assert all(t.store.grade == "A" for t in stored)
+
+
+@pytest.mark.django_db
+def test_reps_may_not_dispatch(client_for, stores):
+    assert post_dispatch(client_for("rep_north"), {}).status_code == 403
+    assert Task.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"filter": {"colour": "red"}, "task": TEMPLATE}, "filter"),
+        ({"filter": {"grade": "Z"}, "task": TEMPLATE}, "filter"),
+        ({"filter": {"near": {"lat": 200, "lon": 0, "radius_m": 5}}, "task": TEMPLATE}, "filter"),
+        ({"filter": {"footfall_min": 10, "footfall_max": 5}, "task": TEMPLATE}, "filter"),
+        ({"filter": {}, "task": {"type": "party", "title": "x"}}, "task"),
+        ({"filter": {}}, "task"),
+    ],
+)
+@pytest.mark.django_db
+def test_bad_dispatch_input_is_400_and_creates_nothing(client_for, stores, body, field):
+    response = client_for("manager_north").post("/api/tasks/dispatch", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert Task.objects.count() == 0
+    assert Dispatch.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_cancels_the_whole_dispatch_except_started_tasks(client_for, stores, people):
+    manager = client_for("manager_north")
+    dispatch = post_dispatch(manager, {"trade_area_type": "office"}).json()
+    started = Task.objects.filter(dispatch_id=dispatch["id"]).order_by("pk").first()
+    # Office stores (n % 4 == 0) are all rep-north-2's.
+    assert started.assignee == people["rep_north_2"]
+    rep_client = client_for("rep_north_2")
+    assert (
+        rep_client.patch(f"/api/tasks/{started.pk}/", {"status": "in_progress"}).status_code == 200
+    )
+    phone = Phone(rep_client)
+    phone.pull()
+    response = manager.post(f"/api/tasks/dispatches/{dispatch['id']}/cancel")
+    assert response.status_code == 200, response.content
+    assert response.json()["cancelled_at"] is not None
+    statuses = dict(Task.objects.filter(dispatch_id=dispatch["id"]).values_list("pk", "status"))
+    assert statuses.pop(started.pk) == "in_progress"
+    assert set(statuses.values()) == {"cancelled"}
+    phone.pull()
+    mine = [t for t in phone.records("task").values() if t["type"] == "new_product"]
+    assert mine
+    assert all(t["status"] in ("cancelled", "in_progress") for t in mine)
+    again = manager.post(f"/api/tasks/dispatches/{dispatch['id']}/cancel")
+    assert again.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_failing_dispatch_leaves_nothing_behind(people, stores, monkeypatch):
+    from sync import bulk
+
+    calls = {"n": 0}
+    original = bulk.ChangeLog.objects.bulk_create
+
+    def fail_on_second_chunk(objs, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("connection lost")
+        return original(objs, **kwargs)
+
+    monkeypatch.setattr(bulk, "CHUNK", 10)
+    monkeypatch.setattr(bulk.ChangeLog.objects, "bulk_create", fail_on_second_chunk)
+    with pytest.raises(RuntimeError):
+        dispatch_tasks(
+            actor=people["manager_north"],
+            selection=StoreSelection(),
+            selection_wire={},
+            template=TaskTemplate(type="visit", title="Visit"),
+        )
+    assert calls["n"] == 2  # the first chunk of tasks was written before the failure
+    assert Task.objects.count() == 0
+    assert Dispatch.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_near_matches_a_brute_force_distance(people, stores):
+    from geopy.distance import great_circle
+
+    from stores.models import Store
+    from stores.selectors import store_selection
+
+    near = Near(lat=HAMBURG_HBF[0], lon=HAMBURG_HBF[1], radius_m=600)
+    chosen = set(
+        store_selection(actor=people["hq"], selection=StoreSelection(near=near)).values_list(
+            "pk", flat=True
+        )
+    )
+    brute = {
+        pk
+        for pk, lat, lon in Store.objects.values_list("pk", "lat", "lon")
+        if great_circle((lat, lon), HAMBURG_HBF).m <= near.radius_m
+    }
+    assert chosen == brute
+    assert chosen
