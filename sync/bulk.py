@@ -1,11 +1,12 @@
-"""Set-based writes for server-side bulk work (seeding, dispatch, imports).
+"""Set-based writes for server-side bulk work (seeding, dispatch, imports, recomputes).
 
-The same bookkeeping as `apply_mutation` — version 1, field stamps, a position in the
+The same bookkeeping as `apply_mutations` — versions, field stamps, a position in the
 change stream, scope, a changelog row — done in a handful of statements for thousands of
-new records, instead of several per record.
+records, instead of several per record.
 """
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
@@ -16,7 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from sync.merge import Stamp
 from sync.models import ChangeLog, ChangeSource
-from sync.positions import allocate_positions
+from sync.positions import allocate_positions, update_rows
 from sync.registry import EntitySpec, get_entity
 from sync.wire import to_ms, wire_value
 
@@ -113,3 +114,88 @@ def bulk_create_records(
             ChangeLog.objects.bulk_create(changes, batch_size=500)
             created += len(records)
     return created
+
+
+def bulk_update_records(
+    *,
+    entity: str,
+    values_by_id: Mapping[Any, Mapping[str, Any]],
+    actor: User | None = None,
+    source: str = ChangeSource.SYSTEM,
+    device_id: str = "server",
+    at: dt.datetime | None = None,
+) -> int:
+    """Set server-computed fields on many existing records (a recomputed segment or grade).
+
+    Each record that really changes gets its version raised, the fields stamped, a new
+    position and a changelog row, in a few statements per chunk; unchanged and deleted
+    records are left alone. Fields that decide a record's scope cannot be set here (a move
+    must take the record's children along: use `apply_mutations`). Returns how many
+    records changed.
+    """
+    spec = get_entity(entity)
+    assert spec is not None, entity
+    rule = spec.scope_rule
+    scope_fields = {rule.owner, rule.region, *rule.parents} - {None}
+    for values in values_by_id.values():
+        assert not scope_fields & set(values), f"scope fields go through apply_mutations: {values}"
+    values_by_id = {uuid.UUID(str(pk)): values for pk, values in values_by_id.items()}
+    at = at or timezone.now()
+    stamp_ms = to_ms(at)
+    ids = list(values_by_id)
+    changed_count = 0
+    with transaction.atomic():
+        for start in range(0, len(ids), CHUNK):
+            chunk = spec.model.objects.select_for_update().filter(
+                pk__in=ids[start : start + CHUNK], deleted=False
+            )
+            records, changes, fields = [], [], set()
+            for record in chunk.order_by("pk"):
+                wanted = {name: wire_value(v) for name, v in values_by_id[record.pk].items()}
+                old = {
+                    name: wire_value(getattr(record, spec.field(name).attname)) for name in wanted
+                }
+                new = {name: value for name, value in wanted.items() if old[name] != value}
+                if not new:
+                    continue
+                record.version += 1
+                record.updated_at = at
+                stamp = Stamp(version=record.version, ts_ms=stamp_ms, device=device_id).as_list()
+                record.field_stamps = record.field_stamps | {name: stamp for name in new}
+                for name, value in new.items():
+                    setattr(record, spec.field(name).attname, value)
+                fields.update(new)
+                records.append(record)
+                changes.append(
+                    ChangeLog(
+                        entity=spec.name,
+                        record_id=record.pk,
+                        version=record.version,
+                        op="update",
+                        new_values=new,
+                        old_values={name: old[name] for name in new},
+                        actor=actor,
+                        device_id=device_id,
+                        source=source,
+                        at=at,
+                    )
+                )
+            positions = allocate_positions(len(records))
+            for record, change, position in zip(records, changes, positions, strict=True):
+                record.sync_txid = change.txid = position.txid
+                record.sync_seq = change.seq = position.seq
+            update_rows(
+                model=spec.model,
+                records=records,
+                field_names=[
+                    *sorted(fields),
+                    "version",
+                    "updated_at",
+                    "field_stamps",
+                    "sync_txid",
+                    "sync_seq",
+                ],
+            )
+            ChangeLog.objects.bulk_create(changes, batch_size=500)
+            changed_count += len(records)
+    return changed_count
