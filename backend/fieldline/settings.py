@@ -177,7 +177,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "StoreStatusEnum": "stores.models.StoreStatus",
+        "TaskStatusEnum": "tasks.models.TaskStatus",
+        "MutationStatusEnum": ["applied", "merged", "conflict", "rejected"],
+    },
 }
 
 # Business thresholds; each is a default HQ may override through the environment.
