@@ -1,12 +1,12 @@
-"""Positions in the change stream, and the watermark a pull may read up to.
+"""Positions in the change stream, and how they are written.
 
 PostgreSQL hands out sequence numbers before commit, so paging on the sequence alone
 could skip a change that commits late with a lower number. Each change therefore also
-records its transaction id; transaction ids are assigned in start order, and
-`pg_snapshot_xmin` is the oldest one still in flight. A pull reads only changes whose
-transaction id is below that watermark, ordered by (txid, seq): everything below it is
-final, and any transaction that commits later has a larger id, so it lands after the
-cursor, never behind it.
+records its transaction id; transaction ids are assigned in start order. A pull reads
+only changes whose transaction id is below the oldest one still in flight in this
+database (the watermark, `sync.pull.watermark`), ordered by (txid, seq): everything below
+it is final, and any transaction that commits later has a larger id, so it lands after
+the cursor, never behind it.
 
 SQLite runs one writing transaction at a time, so the sequence alone is in commit order;
 the txid column repeats the sequence number there.
@@ -52,13 +52,6 @@ def allocate_positions(count: int) -> list[Position]:
         last = cursor.fetchone()[0]
     first = last - count + 1
     return [Position(txid=seq, seq=seq) for seq in range(first, last + 1)]
-
-
-def watermark_sql() -> str:
-    """SQL for the largest txid a pull may read (exclusive), in the current statement."""
-    if is_postgresql():
-        return "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    return "9223372036854775807"
 
 
 def bump_positions(*, model: type, record_ids: list) -> None:
