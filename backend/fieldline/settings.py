@@ -187,16 +187,53 @@ SPECTACULAR_SETTINGS = {
 # Business thresholds; each is a default HQ may override through the environment.
 FIELDLINE = {
     "GEOFENCE_RADIUS_M": env.float("FIELDLINE_GEOFENCE_RADIUS_M", default=150.0),
+    # A check-in farther from the store than its fence: "off" measures only, "soft" flags
+    # the visit for review, "hard" refuses it. Fences by trade-area type where the store
+    # sets none (stations are large); the reported accuracy widens a fence by
+    # ACCURACY_FACTOR x accuracy, at most MAX_SLACK_M.
+    "GEOFENCE_MODE": env.str("FIELDLINE_GEOFENCE_MODE", default="soft"),
+    "GEOFENCE_RADIUS_BY_TRADE_AREA": {"transit": 300.0},
+    "GEOFENCE_ACCURACY_FACTOR": env.float("FIELDLINE_GEOFENCE_ACCURACY_FACTOR", default=1.0),
+    "GEOFENCE_MAX_SLACK_M": env.float("FIELDLINE_GEOFENCE_MAX_SLACK_M", default=100.0),
+    # Photo bytes: at most this many per upload (PUT /api/photos/{id}/content).
+    "PHOTO_MAX_BYTES": env.int("FIELDLINE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024),
     "STALE_SURVEY_DAYS": env.int("FIELDLINE_STALE_SURVEY_DAYS", default=180),
     "LOGIN_FAILURE_LIMIT": env.int("FIELDLINE_LOGIN_FAILURE_LIMIT", default=5),
     "LOGIN_FAILURE_WINDOW_S": env.int("FIELDLINE_LOGIN_FAILURE_WINDOW_S", default=900),
     "PHONE_REGION": env.str("FIELDLINE_PHONE_REGION", default="DE"),
     "SYNC_MAX_MUTATIONS": 500,
-    # Larger bodies allowed on a few paths (photo bytes); everything else uses
-    # DATA_UPLOAD_MAX_MEMORY_SIZE.
-    "BODY_LIMITS": {},
+    # Larger bodies allowed on a few paths (photo bytes, order imports); everything else
+    # uses DATA_UPLOAD_MAX_MEMORY_SIZE.
+    "BODY_LIMITS": {
+        "/api/imports/": env.int("FIELDLINE_IMPORT_MAX_BYTES", default=200 * 1024 * 1024),
+        "/api/photos/": env.int("FIELDLINE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024),
+    },
     "SYNC_PULL_DEFAULT_LIMIT": 1000,
     "SYNC_PULL_MAX_LIMIT": 5000,
+    # Orders import: CSV rows validated and written per chunk (a chunk ends at an order
+    # boundary); at most this many rejected rows are listed in a report (all are counted).
+    "ORDER_IMPORT_CHUNK_ROWS": env.int("FIELDLINE_ORDER_IMPORT_CHUNK_ROWS", default=5000),
+    "ORDER_IMPORT_REJECTED_LISTED": env.int("FIELDLINE_ORDER_IMPORT_REJECTED_LISTED", default=1000),
+    # RFM: F and M count the orders of this many days up to the as-of date.
+    "RFM_WINDOW_DAYS": env.int("FIELDLINE_RFM_WINDOW_DAYS", default=90),
+    # ABC grade = A when INTENT_WEIGHT * intent + (1 - INTENT_WEIGHT) * potential reaches
+    # ABC_A_MIN, B from ABC_B_MIN, else C. Intent compares the orders of the last
+    # ABC_TREND_DAYS with the ABC_TREND_DAYS before; potential comes from the latest survey
+    # (footfall and area relative to the "full marks" values, key equipment, trade area).
+    "ABC_TREND_DAYS": env.int("FIELDLINE_ABC_TREND_DAYS", default=45),
+    "ABC_INTENT_WEIGHT": env.float("FIELDLINE_ABC_INTENT_WEIGHT", default=0.5),
+    "ABC_A_MIN": env.float("FIELDLINE_ABC_A_MIN", default=0.65),
+    "ABC_B_MIN": env.float("FIELDLINE_ABC_B_MIN", default=0.35),
+    "ABC_FULL_FOOTFALL": env.int("FIELDLINE_ABC_FULL_FOOTFALL", default=1000),
+    "ABC_FULL_AREA_M2": env.float("FIELDLINE_ABC_FULL_AREA_M2", default=120.0),
+    # Churn warning: days since the last order above FACTOR x the store's average interval
+    # between orders; stores with fewer than CHURN_MIN_ORDERS orders use their segment's.
+    "CHURN_INTERVAL_FACTOR": env.float("FIELDLINE_CHURN_INTERVAL_FACTOR", default=2.0),
+    "CHURN_MIN_ORDERS": env.int("FIELDLINE_CHURN_MIN_ORDERS", default=3),
+    # A reactivation task for a flagged grade-A store is due this many days later.
+    "REACTIVATION_DUE_DAYS": env.int("FIELDLINE_REACTIVATION_DUE_DAYS", default=7),
+    # Anomalies: a drop of at least this share vs the same weekday a week before.
+    "ANOMALY_DROP": env.float("FIELDLINE_ANOMALY_DROP", default=0.30),
 }
 
 LOGGING = {

@@ -39,6 +39,7 @@ urlpatterns = [
         DispatchCancelApi.as_view(),
         name="task-dispatch-cancel",
     ),
+    path("api/", include("crm.urls")),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

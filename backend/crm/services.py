@@ -1,0 +1,435 @@
+"""Writes of the customer analytics: the orders import and the analytics recomputation."""
+
+import csv
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from itertools import groupby
+from typing import Any, TextIO
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from crm.imports import MAX_AMOUNT, OrderFileError, ParsedLine, check_header, parse_line
+from crm.models import AnalyticsRun, AnalyticsRunKind, Order, OrderLine
+from crm.selectors import (
+    AnalyticsParameters,
+    ChurnWarning,
+    abc_grade,
+    churn_flags,
+    intent_score,
+    potential_score,
+    rfm_segments,
+    store_order_stats,
+    store_site_features,
+)
+from stores.models import Segment, Store
+from sync.bulk import bulk_create_records, bulk_update_records
+from sync.models import ChangeSource
+from tasks.models import Task, TaskStatus, TaskType
+
+# --- orders import --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int
+    order_id: str
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class OrderImportReport:
+    rows_read: int = 0
+    rows_rejected: int = 0
+    orders_created: int = 0
+    lines_created: int = 0
+    orders_skipped: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StagedOrder:
+    """A whole, valid order ready to insert: its lines never arrive without it."""
+
+    id: uuid.UUID
+    external_id: str
+    store_id: uuid.UUID
+    order_date: dt.date
+    amount: Decimal
+    lines: tuple[tuple[str, int, Decimal], ...]
+
+
+def orders_import(
+    *,
+    csv_text: TextIO | Iterable[str],
+    chunk_rows: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> OrderImportReport:
+    """Import order lines from CSV: validated row by row, inserted set-based, idempotent.
+
+    Orders are keyed by `order_id`: one already in the database is skipped whole, so the
+    same file imported twice changes nothing. An order with any rejected line is rejected
+    whole (a partial order would carry a wrong amount, and a later corrected import would
+    skip it). The file is read in chunks that end at an order boundary, so the lines of
+    one order must be consecutive in the file, as ERP exports write them; lines of an
+    order that reappears after other orders are rejected.
+    """
+    chunk_rows = chunk_rows or settings.FIELDLINE["ORDER_IMPORT_CHUNK_ROWS"]
+    listed = settings.FIELDLINE["ORDER_IMPORT_REJECTED_LISTED"]
+    report = OrderImportReport()
+    today = timezone.localdate()
+    try:
+        reader = csv.DictReader(csv_text)
+        check_header(reader.fieldnames)
+        seen_orders: set[str] = set()
+        with transaction.atomic():
+            for chunk in _order_chunks(reader, chunk_rows=chunk_rows, today=today):
+                orders, rejected = _resolve_chunk(chunk, seen_orders=seen_orders)
+                created, lines = insert_orders(orders=orders)
+                report.rows_read += len(chunk)
+                report.rows_rejected += len(rejected)
+                report.orders_created += created
+                report.lines_created += lines
+                report.orders_skipped += len(orders) - created
+                report.rejected.extend(rejected[: max(0, listed - len(report.rejected))])
+                if on_progress:
+                    on_progress(len(chunk))
+    except csv.Error as error:
+        raise OrderFileError(f"Not a readable CSV file: {error}.") from error
+    except UnicodeDecodeError as error:
+        raise OrderFileError("The file is not UTF-8 text.") from error
+    return report
+
+
+def _order_chunks(
+    reader: csv.DictReader, *, chunk_rows: int, today: dt.date
+) -> Iterator[list[ParsedLine]]:
+    chunk: list[ParsedLine] = []
+    for row in reader:
+        parsed = parse_line(line=reader.line_num, row=row, today=today)
+        if len(chunk) >= chunk_rows and parsed.order_id != chunk[-1].order_id:
+            yield chunk
+            chunk = []
+        chunk.append(parsed)
+    if chunk:
+        yield chunk
+
+
+def _resolve_chunk(
+    chunk: list[ParsedLine], *, seen_orders: set[str]
+) -> tuple[list[StagedOrder], list[RejectedRow]]:
+    """Look the chunk's stores up (two queries), then group its lines into orders."""
+    ids = {line.store_id for line in chunk if line.store_id}
+    phones = {line.store_phone for line in chunk if line.store_phone}
+    known_ids = set(Store.objects.filter(pk__in=ids, deleted=False).values_list("pk", flat=True))
+    by_phone: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for phone, pk in Store.objects.filter(phone__in=phones, deleted=False).values_list(
+        "phone", "pk"
+    ):
+        by_phone[phone].append(pk)
+
+    store_of: dict[int, uuid.UUID] = {}
+    for line in chunk:
+        phone_matches = by_phone.get(line.store_phone or "", [])
+        if line.store_id:
+            if line.store_id not in known_ids:
+                line.reasons.append("unknown store")
+            elif line.store_phone and phone_matches and line.store_id not in phone_matches:
+                line.reasons.append("store_id and store_phone name different stores")
+            else:
+                store_of[line.line] = line.store_id
+        elif line.store_phone:
+            if not phone_matches:
+                line.reasons.append("no store has this phone number")
+            elif len(phone_matches) > 1:
+                line.reasons.append("several stores have this phone number")
+            else:
+                store_of[line.line] = phone_matches[0]
+
+    orders: list[StagedOrder] = []
+    rejected: list[RejectedRow] = []
+    for order_id, group in groupby(chunk, key=lambda line: line.order_id):
+        lines = list(group)
+        _check_order(order_id, lines, store_of=store_of, seen_orders=seen_orders)
+        if order_id:
+            seen_orders.add(order_id)
+        if any(line.reasons for line in lines):
+            for line in lines:
+                reasons = line.reasons or [f"another line of order {order_id} was rejected"]
+                rejected.append(RejectedRow(line.line, order_id, tuple(reasons)))
+            continue
+        first = lines[0]
+        assert first.order_date is not None
+        orders.append(
+            StagedOrder(
+                id=uuid.uuid4(),
+                external_id=order_id,
+                store_id=store_of[first.line],
+                order_date=first.order_date,
+                amount=sum((line.amount for line in lines), Decimal(0)),
+                lines=tuple((line.sku, line.quantity, line.amount) for line in lines),
+            )
+        )
+    return orders, rejected
+
+
+def _check_order(
+    order_id: str,
+    lines: list[ParsedLine],
+    *,
+    store_of: dict[int, uuid.UUID],
+    seen_orders: set[str],
+) -> None:
+    """Reasons that concern the order as a whole, added to the lines they concern."""
+    if order_id and order_id in seen_orders:
+        for line in lines:
+            line.reasons.append(f"lines of order {order_id} are not consecutive in the file")
+        return
+    first = lines[0]
+    for line in lines[1:]:
+        store, first_store = store_of.get(line.line), store_of.get(first.line)
+        if store and first_store and store != first_store:
+            line.reasons.append("store differs from the first line of the order")
+        if line.order_date and first.order_date and line.order_date != first.order_date:
+            line.reasons.append("order_date differs from the first line of the order")
+    if sum((line.amount for line in lines), Decimal(0)) > MAX_AMOUNT:
+        first.reasons.append("the order's total amount is too large")
+
+
+def insert_orders(*, orders: Sequence[StagedOrder]) -> tuple[int, int]:
+    """Insert orders and their lines, skipping orders whose `external_id` exists already.
+
+    Returns (orders created, lines created). PostgreSQL COPYs the chunk into temporary
+    staging tables and moves it with INSERT ... SELECT ... ON CONFLICT DO NOTHING; other
+    databases use bulk_create with ignore_conflicts.
+    """
+    if not orders:
+        return 0, 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return _insert_orders_copy(orders)
+        return _insert_orders_portable(orders)
+
+
+def _insert_orders_copy(orders: Sequence[StagedOrder]) -> tuple[int, int]:
+    order_table = connection.ops.quote_name(Order._meta.db_table)
+    line_table = connection.ops.quote_name(OrderLine._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS crm_order_stage (id uuid, external_id text,"
+            " store_id uuid, order_date date, amount numeric(12, 2)) ON COMMIT DROP"
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS crm_orderline_stage (order_id uuid, sku text,"
+            " quantity integer, amount numeric(12, 2)) ON COMMIT DROP"
+        )
+        cursor.execute("TRUNCATE crm_order_stage, crm_orderline_stage")
+        copy_sql = "COPY crm_order_stage (id, external_id, store_id, order_date, amount) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for order in orders:
+                copy.write_row(
+                    (order.id, order.external_id, order.store_id, order.order_date, order.amount)
+                )
+        copy_sql = "COPY crm_orderline_stage (order_id, sku, quantity, amount) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for order in orders:
+                for sku, quantity, amount in order.lines:
+                    copy.write_row((order.id, sku, quantity, amount))
+        cursor.execute(
+            f"INSERT INTO {order_table} (id, external_id, store_id, order_date, amount)"
+            " SELECT id, external_id, store_id, order_date, amount FROM crm_order_stage"
+            " ON CONFLICT (external_id) DO NOTHING"
+        )
+        created = cursor.rowcount
+        # Only the orders just inserted carry the staged ids: skipped ones bring no lines.
+        cursor.execute(
+            f"INSERT INTO {line_table} (order_id, sku, quantity, amount)"
+            " SELECT s.order_id, s.sku, s.quantity, s.amount FROM crm_orderline_stage s"
+            f" JOIN {order_table} o ON o.id = s.order_id"
+        )
+        lines = cursor.rowcount
+        cursor.execute("TRUNCATE crm_order_stage, crm_orderline_stage")
+    return created, lines
+
+
+def _insert_orders_portable(orders: Sequence[StagedOrder]) -> tuple[int, int]:
+    Order.objects.bulk_create(
+        [
+            Order(
+                id=order.id,
+                external_id=order.external_id,
+                store_id=order.store_id,
+                order_date=order.order_date,
+                amount=order.amount,
+            )
+            for order in orders
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    staged = [order.id for order in orders]
+    created: set[uuid.UUID] = set()
+    for start in range(0, len(staged), 1000):
+        created.update(
+            Order.objects.filter(pk__in=staged[start : start + 1000]).values_list("pk", flat=True)
+        )
+    lines = [
+        OrderLine(order_id=order.id, sku=sku, quantity=quantity, amount=amount)
+        for order in orders
+        if order.id in created
+        for sku, quantity, amount in order.lines
+    ]
+    OrderLine.objects.bulk_create(lines, batch_size=1000)
+    return len(created), len(lines)
+
+
+# --- analytics recomputation ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    run: AnalyticsRun
+    segments: dict[uuid.UUID, str]
+    grades: dict[uuid.UUID, str]
+    warnings: list[ChurnWarning]
+
+
+OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+
+@transaction.atomic
+def analytics_recompute(*, actor: User | None, as_of: dt.date | None = None) -> RecomputeResult:
+    """Recompute every store's RFM segment and ABC grade, flag churn, queue reactivations.
+
+    Segments and grades are written through the sync engine's bulk path (only stores whose
+    values change get a new version, so phones pull just those); a flagged grade-A store
+    (now or until this run) with an owner gets one `reactivation` task unless one is already
+    open. The run, its
+    parameters and its counts are recorded.
+    """
+    params = AnalyticsParameters.from_settings(as_of=as_of or timezone.localdate())
+    run = AnalyticsRun.objects.create(
+        kind=AnalyticsRunKind.RECOMPUTE,
+        started_by=actor,
+        started_at=timezone.now(),
+        parameters=params.wire(),
+    )
+    stats = store_order_stats(params=params)
+    segments, averages = rfm_segments(stats=stats, as_of=params.as_of)
+    stats_of = {row.store_id: row for row in stats}
+    sites = store_site_features()
+    grades: dict[uuid.UUID, str] = {}
+    changes: dict[uuid.UUID, dict[str, str]] = {}
+    for site in sites:
+        row = stats_of.get(site.store_id)
+        intent = intent_score(
+            recent=row.trend_recent if row else 0, prior=row.trend_prior if row else 0
+        )
+        potential = potential_score(site=site, params=params)
+        grade = abc_grade(intent=intent, potential=potential, params=params)
+        grades[site.store_id] = grade
+        segment = segments.get(site.store_id, "")
+        wanted = {"segment": segment, "grade": grade}
+        current = {"segment": site.segment, "grade": site.grade}
+        if wanted != current:
+            changes[site.store_id] = {k: v for k, v in wanted.items() if current[k] != v}
+    changed = bulk_update_records(
+        entity="store",
+        values_by_id=changes,
+        actor=actor,
+        source=ChangeSource.SYSTEM,
+        device_id=f"analytics-{run.pk}",
+    )
+
+    warnings = churn_flags(stats=stats, segment_of=segments, params=params)
+    # A key account before this run counts too: the lapse that flags it also lowers the
+    # intent that kept it at A.
+    key_accounts = {site.store_id for site in sites if site.grade == "A"} | {
+        store_id for store_id, grade in grades.items() if grade == "A"
+    }
+    tasks = _queue_reactivations(
+        actor=actor, run=run, params=params, warnings=warnings, key_accounts=key_accounts
+    )
+
+    run.finished_at = timezone.now()
+    run.counts = {
+        "stores": len(sites),
+        "stores_with_orders": len(stats),
+        "active_stores": averages.active_stores,
+        "segments": {
+            segment: sum(1 for value in segments.values() if value == segment)
+            for segment in Segment.values
+        },
+        "grades": {grade: sum(1 for g in grades.values() if g == grade) for grade in "ABC"},
+        "stores_changed": changed,
+        "churn_warnings": len(warnings),
+        "reactivation_tasks": tasks,
+    }
+    run.parameters = params.wire() | {
+        "averages": {
+            "recency_days": averages.recency_days,
+            "frequency": averages.frequency,
+            "monetary": str(averages.monetary),
+        }
+    }
+    run.save(update_fields=["finished_at", "counts", "parameters"])
+    return RecomputeResult(run=run, segments=segments, grades=grades, warnings=warnings)
+
+
+def _queue_reactivations(
+    *,
+    actor: User | None,
+    run: AnalyticsRun,
+    params: AnalyticsParameters,
+    warnings: Sequence[ChurnWarning],
+    key_accounts: set[uuid.UUID],
+) -> int:
+    flagged = [w.store_id for w in warnings if w.store_id in key_accounts]
+    owners: dict[uuid.UUID, int] = {}
+    already: set[uuid.UUID] = set()
+    for start in range(0, len(flagged), 1000):
+        ids = flagged[start : start + 1000]
+        owners.update(
+            Store.objects.filter(pk__in=ids, owner__isnull=False).values_list("pk", "owner_id")
+        )
+        already.update(
+            Task.objects.filter(
+                store_id__in=ids,
+                type=TaskType.REACTIVATION,
+                status__in=OPEN_TASK_STATUSES,
+                deleted=False,
+            ).values_list("store_id", flat=True)
+        )
+    due = (params.as_of + dt.timedelta(days=params.reactivation_due_days)).isoformat()
+    by_store = {w.store_id: w for w in warnings}
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "store": store_id,
+            "assignee": owners[store_id],
+            "type": TaskType.REACTIVATION,
+            "title": "Reactivate: no order since " + by_store[store_id].last_order.isoformat(),
+            "status": TaskStatus.OPEN,
+            "priority": 1,
+            "due_date": due,
+        }
+        for store_id in flagged
+        if store_id in owners and store_id not in already
+    ]
+    return bulk_create_records(
+        entity="task",
+        rows=rows,
+        actor=actor,
+        source=ChangeSource.SYSTEM,
+        device_id=f"analytics-{run.pk}",
+        extra={"created_by": actor},
+    )
