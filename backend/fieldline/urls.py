@@ -40,6 +40,8 @@ urlpatterns = [
         name="task-dispatch-cancel",
     ),
     path("api/", include("crm.urls")),
+    path("api/", include("surveys.urls")),
+    path("api/", include("reports.urls")),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

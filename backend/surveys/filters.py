@@ -1,6 +1,6 @@
 import django_filters
 
-from surveys.models import Photo, SiteSurvey
+from surveys.models import Photo, SiteSurvey, SurveyTemplate
 from sync.rest import DateTimeFilter, RecordRefFilter
 
 
@@ -22,3 +22,9 @@ class PhotoFilter(django_filters.FilterSet):
     class Meta:
         model = Photo
         fields = ["survey", "visit", "section", "sha256"]
+
+
+class SurveyTemplateFilter(django_filters.FilterSet):
+    class Meta:
+        model = SurveyTemplate
+        fields = ["trade_area_type", "version"]

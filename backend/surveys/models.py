@@ -1,4 +1,7 @@
-"""Site surveys and their photos: what reps capture about a store and its surroundings."""
+"""Site surveys and their photos: what reps capture about a store and its surroundings;
+the templates HQ scores them against, and the reviews managers and HQ make of them."""
+
+import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -92,6 +95,11 @@ class SiteSurvey(SyncableModel):
     review_status = models.CharField(
         max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
     )
+    # The template version the phone captured the survey with; empty: the latest version
+    # of the trade-area type at `captured_at` applies.
+    template_version = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
+    )
 
     class Meta(SyncableModel.Meta):
         indexes = [
@@ -133,3 +141,77 @@ class Photo(SyncableModel):
                 name="photo_belongs_to_survey_or_visit",
             ),
         ]
+
+
+class SurveyTemplate(models.Model):
+    """What a complete survey of one trade-area type holds. Rows are never changed: a new
+    rule is a new version, so a survey keeps being scored by the version it was taken with.
+
+    `conditional_fields`: [{"field": name, "when": {"field": name, "in": [values]}}], a
+    field required only when another field holds one of the values. `min_photos`:
+    {section: n}, photos with uploaded bytes needed per section. With
+    `gps_within_geofence`, the survey's GPS fix counts only inside the store's geofence.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    trade_area_type = models.CharField(max_length=16, choices=TradeAreaType.choices)
+    version = models.PositiveIntegerField()
+    required_fields = models.JSONField(default=list, blank=True)
+    conditional_fields = models.JSONField(default=list, blank=True)
+    min_photos = models.JSONField(default=dict, blank=True)
+    gps_within_geofence = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["trade_area_type", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trade_area_type", "version"], name="survey_template_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="survey_template_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trade_area_type} v{self.version}"
+
+
+class ReviewVerdict(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    HAS_ISSUES = "has_issues", "Has issues"
+    REJECTED = "rejected", "Rejected"
+
+
+class ReviewReason(models.TextChoices):
+    MISSING = "missing", "Missing"
+    IMPLAUSIBLE = "implausible", "Implausible value"
+    OUTDATED = "outdated", "Outdated"
+    WRONG_LOCATION = "wrong_location", "Taken away from the store"
+    PHOTO_UNCLEAR = "photo_unclear", "Photo unclear"
+    PHOTO_MISSING = "photo_missing", "Photo missing"
+    OTHER = "other", "Other"
+
+
+class SurveyReview(models.Model):
+    """One review action on a survey, kept for good: who, when, which verdict and why."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    survey = models.ForeignKey(SiteSurvey, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(max_length=16, choices=ReviewVerdict.choices)
+    # {field: [ReviewReason]}
+    reasons = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True, max_length=5000)
+    created_at = models.DateTimeField()
+    # The review_fix task sent to the store's owner, when the verdict asked for one.
+    task_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["survey", "created_at"]
+        indexes = [models.Index(fields=["survey", "created_at"], name="survey_review_history")]

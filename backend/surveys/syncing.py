@@ -50,6 +50,7 @@ SURVEY = register(
             survey_field("accuracy_m"),
             survey_field("captured_at"),
             survey_field("notes"),
+            survey_field("template_version"),
             FieldSpec("review_status", policy=Policy.SERVER, writers=OFFICE_ROLES),
         ),
         readonly=("distance_m",),

@@ -1,0 +1,113 @@
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsOffice
+from accounts.scope import scope_filter
+from reports.exports import store_geojson, survey_csv
+from reports.selectors import GroupBy, completeness_report
+from reports.serializers import CompletenessQuerySerializer, CompletenessReportSerializer
+from stores.filters import StoreFilter
+from stores.models import Store
+from surveys.filters import SurveyFilter
+from surveys.models import SiteSurvey
+from surveys.selectors import review_queue, survey_list
+from surveys.serializers import ReviewQueueEntrySerializer
+
+
+class CompletenessReportApi(APIView):
+    """Survey completeness in your scope, grouped by region, rep or trade-area type, with the
+    stores that have no survey or only a stale one."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("group_by", str, enum=[g.value for g in GroupBy], required=True)
+        ],
+        responses={200: CompletenessReportSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = CompletenessQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        group_by = GroupBy(query.validated_data["group_by"])
+        rows = completeness_report(actor=request.user, group_by=group_by)
+        body = {
+            "group_by": group_by.value,
+            "stale_survey_days": settings.FIELDLINE.get("STALE_SURVEY_DAYS", 180),
+            "results": rows,
+        }
+        return Response(CompletenessReportSerializer(body).data)
+
+
+class ReviewQueueApi(ListAPIView):
+    """Surveys waiting for review in your scope, least complete first."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+    serializer_class = ReviewQueueEntrySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SiteSurvey.objects.none()
+        return review_queue(actor=self.request.user)
+
+
+def filter_parameters(filterset_class) -> list[OpenApiParameter]:
+    """An export's query parameters are its list's filters (documented as strings)."""
+    return [OpenApiParameter(name, str) for name in filterset_class.base_filters]
+
+
+class SurveyCsvExportApi(GenericAPIView):
+    """Surveys in your scope as CSV, with their completeness; the survey list's filters
+    apply. Streamed: any size, constant memory."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+    filterset_class = SurveyFilter
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SiteSurvey.objects.none()
+        return survey_list(actor=self.request.user)
+
+    @extend_schema(
+        operation_id="exports_surveys_csv",
+        parameters=filter_parameters(SurveyFilter),
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        surveys = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(survey_csv(surveys), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="surveys.csv"'
+        return response
+
+
+class StoreGeoJsonExportApi(GenericAPIView):
+    """Stores in your scope as a GeoJSON FeatureCollection; the store list's filters apply.
+    Streamed: any size, constant memory."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+    filterset_class = StoreFilter
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Store.objects.none()
+        return Store.objects.filter(scope_filter(user=self.request.user), deleted=False)
+
+    @extend_schema(
+        operation_id="exports_stores_geojson",
+        parameters=filter_parameters(StoreFilter),
+        responses={(200, "application/geo+json"): OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        stores = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(store_geojson(stores), content_type="application/geo+json")
+        response["Content-Disposition"] = 'attachment; filename="stores.geojson"'
+        return response

@@ -1,0 +1,150 @@
+"""Exports for managers and HQ: surveys as CSV, stores as GeoJSON.
+
+Rows are read in keyset pages (ordered by id, the next page after the last id seen), so an
+export of any size holds one page in memory, and each page is one query (the survey page
+is scored in the same query).
+"""
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+
+from stores.models import Store
+from surveys.models import SiteSurvey
+from surveys.selectors import TemplateRules, scored, template_rules
+from sync.wire import wire_value
+
+PAGE = 2000
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+SURVEY_COLUMNS = (
+    "id",
+    "store",
+    "store__name",
+    "store__region_id",
+    "store__owner__username",
+    "trade_area_type",
+    "scored_type",
+    "template_version",
+    "scored_version",
+    "score",
+    "captured_at",
+    "footfall_weekday",
+    "footfall_weekend",
+    "footfall_slots",
+    "customer_groups",
+    "competitors",
+    "area_m2",
+    "equipment",
+    "signal_quality",
+    "fresh_shelf_m",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "distance_m",
+    "notes",
+    "review_status",
+    "version",
+    "updated_at",
+)
+SURVEY_HEADER = tuple(
+    {
+        "store__name": "store_name",
+        "store__region_id": "region",
+        "store__owner__username": "owner",
+        "scored_version": "scored_template_version",
+    }.get(name, name)
+    for name in SURVEY_COLUMNS
+)
+STORE_PROPERTIES = (
+    "id",
+    "name",
+    "chain_name",
+    "phone",
+    "address",
+    "region_id",
+    "owner_id",
+    "status",
+    "trade_area_type",
+    "grade",
+    "segment",
+    "tags",
+)
+
+
+def keyset_pages(queryset: QuerySet, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+    last = None
+    while True:
+        page = queryset.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        rows = list(page.values(*fields)[:PAGE])
+        if rows:
+            yield rows
+        if len(rows) < PAGE:
+            return
+        last = rows[-1]["id"]
+
+
+def csv_cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    else:
+        value = wire_value(value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return "" if value is None else value
+
+
+def survey_csv(
+    surveys: QuerySet[SiteSurvey], *, templates: Sequence[TemplateRules] | None = None
+) -> Iterator[str]:
+    """The CSV text of these surveys, a page of rows at a time, with their scores."""
+    templates = template_rules() if templates is None else templates
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(SURVEY_HEADER)
+    yield flush()
+    for page in keyset_pages(scored(surveys, templates=templates), SURVEY_COLUMNS):
+        for row in page:
+            writer.writerow([csv_cell(row[name]) for name in SURVEY_COLUMNS])
+        yield flush()
+
+
+def store_geojson(stores: QuerySet[Store]) -> Iterator[str]:
+    """A GeoJSON FeatureCollection of these stores (points at lon, lat), page by page."""
+    yield '{"type":"FeatureCollection","features":['
+    first = True
+    for page in keyset_pages(stores, (*STORE_PROPERTIES, "lat", "lon")):
+        features = []
+        for row in page:
+            properties = {
+                name.removesuffix("_id"): wire_value(row[name]) for name in STORE_PROPERTIES
+            }
+            features.append(
+                json.dumps(
+                    {
+                        "type": "Feature",
+                        "id": properties["id"],
+                        "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+                        "properties": properties,
+                    },
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
+            )
+        yield ("" if first else ",") + ",".join(features)
+        first = False
+    yield "]}"

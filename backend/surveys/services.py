@@ -1,0 +1,168 @@
+"""Writes around surveys: template versions (HQ) and review verdicts (managers and HQ).
+
+A verdict is a change of the survey's `review_status`, so it goes through the sync engine
+and reaches the rep's phone; the review itself is kept as a history row, and a verdict
+that sends the survey back creates a `review_fix` task for the store's owner through the
+bulk write path, all in one transaction.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import User
+from stores.models import Store
+from surveys.models import ReviewVerdict, SiteSurvey, SurveyReview, SurveyTemplate
+from sync.bulk import bulk_create_records
+from sync.merge import Status
+from sync.models import ChangeSource
+from sync.services import Mutation, apply_mutations
+from tasks.models import Task, TaskStatus, TaskType
+
+SENDS_BACK = (ReviewVerdict.HAS_ISSUES, ReviewVerdict.REJECTED)
+OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+
+class ReviewRefused(Exception):
+    """The sync engine refused the verdict (`reason` is its rejection reason)."""
+
+    def __init__(self, errors: dict[str, Any], reason: str) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.reason = reason
+
+
+def survey_template_create(
+    *,
+    actor: User,
+    trade_area_type: str,
+    required_fields: Sequence[str],
+    conditional_fields: Sequence[Mapping[str, Any]],
+    min_photos: Mapping[str, int],
+    gps_within_geofence: bool = True,
+) -> SurveyTemplate:
+    """The next version of a trade-area type's template; earlier versions stay as they are.
+
+    Two HQ users saving at once collide on the (type, version) constraint; the loser
+    takes the version after.
+    """
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                latest = SurveyTemplate.objects.filter(trade_area_type=trade_area_type).aggregate(
+                    latest=Max("version")
+                )["latest"]
+                return SurveyTemplate.objects.create(
+                    trade_area_type=trade_area_type,
+                    version=(latest or 0) + 1,
+                    required_fields=list(required_fields),
+                    conditional_fields=[dict(rule) for rule in conditional_fields],
+                    min_photos=dict(min_photos),
+                    gps_within_geofence=gps_within_geofence,
+                    created_by=actor,
+                    created_at=timezone.now(),
+                )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def fix_task_notes(*, survey: SiteSurvey, reasons: Mapping[str, Sequence[str]], comment: str):
+    lines = [comment] if comment else []
+    lines += [f"{name}: {', '.join(codes)}" for name, codes in sorted(reasons.items())]
+    lines.append(f"Survey {survey.pk}")
+    return "\n".join(lines)[:5000]
+
+
+@transaction.atomic
+def survey_review(
+    *,
+    actor: User,
+    survey: SiteSurvey,
+    verdict: str,
+    reasons: Mapping[str, Sequence[str]],
+    comment: str = "",
+) -> SurveyReview:
+    """Record a verdict on a survey: its review status (synced), the history row, and for
+    a survey sent back, a `review_fix` task for the store's owner. Approving a survey
+    closes the fix tasks earlier reviews of it opened."""
+    now = timezone.now()
+    (result,) = apply_mutations(
+        actor=actor,
+        mutations=[
+            Mutation(
+                entity="survey",
+                op="update",
+                record_id=survey.pk,
+                base_version=survey.version,
+                fields={"review_status": verdict},
+            )
+        ],
+        device_id="review",
+        source=ChangeSource.REST,
+        received_at=now,
+    )
+    if result.status == Status.REJECTED:
+        raise ReviewRefused(result.errors or {}, result.reason)
+    store = Store.objects.values("name", "owner_id").get(pk=survey.store_id)
+    task_id = None
+    if verdict in SENDS_BACK and store["owner_id"] is not None:
+        task_id = uuid.uuid4()
+        bulk_create_records(
+            entity="task",
+            rows=[
+                {
+                    "id": task_id,
+                    "store": survey.store_id,
+                    "assignee": store["owner_id"],
+                    "type": TaskType.REVIEW_FIX,
+                    "title": f"Fix the survey of {store['name']}"[:200],
+                    "status": TaskStatus.OPEN,
+                    "priority": 1 if verdict == ReviewVerdict.REJECTED else 2,
+                    "notes": fix_task_notes(survey=survey, reasons=reasons, comment=comment),
+                }
+            ],
+            actor=actor,
+            source=ChangeSource.REST,
+            device_id="review",
+            at=now,
+            extra={"created_by": actor},
+        )
+    elif verdict == ReviewVerdict.APPROVED:
+        close_fix_tasks(actor=actor, survey=survey)
+    return SurveyReview.objects.create(
+        survey=survey,
+        reviewer=actor,
+        verdict=verdict,
+        reasons={name: list(codes) for name, codes in reasons.items()},
+        comment=comment,
+        created_at=now,
+        task_id=task_id,
+    )
+
+
+def close_fix_tasks(*, actor: User, survey: SiteSurvey) -> int:
+    """Mark done the fix tasks earlier reviews of this survey opened and nobody closed."""
+    task_ids = SurveyReview.objects.filter(survey=survey, task_id__isnull=False).values("task_id")
+    open_tasks = Task.objects.filter(
+        pk__in=task_ids, deleted=False, status__in=OPEN_TASK_STATUSES
+    ).values_list("pk", "version")
+    mutations = [
+        Mutation(
+            entity="task",
+            op="update",
+            record_id=pk,
+            base_version=version,
+            fields={"status": TaskStatus.DONE},
+        )
+        for pk, version in open_tasks
+    ]
+    results = apply_mutations(
+        actor=actor, mutations=mutations, device_id="review", source=ChangeSource.REST
+    )
+    return sum(1 for result in results if result.status != Status.REJECTED)
