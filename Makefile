@@ -22,6 +22,9 @@ demo: install
 
 test: install
 	$(VENV)/bin/ruff check .
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+		npm ci --prefix tests/clients --no-audit --no-fund; \
+	else echo "node not found: skipping WatermelonDB client tests"; fi
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,9 +1,11 @@
 from django.urls import path
 
 from sync.apis import ConflictListApi, PullApi, PushApi
+from sync.watermelon_apis import WatermelonSyncApi
 
 urlpatterns = [
     path("push", PushApi.as_view(), name="sync-push"),
     path("pull", PullApi.as_view(), name="sync-pull"),
     path("conflicts", ConflictListApi.as_view(), name="sync-conflicts"),
+    path("watermelon", WatermelonSyncApi.as_view(), name="sync-watermelon"),
 ]

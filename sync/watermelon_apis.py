@@ -1,0 +1,161 @@
+"""HTTP endpoints of WatermelonDB's sync protocol: parse, call `sync.watermelon`, answer."""
+
+from django.conf import settings
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from sync.apis import json_response
+from sync.rest import JSONBodyParser
+from sync.watermelon import (
+    WatermelonInvalid,
+    WatermelonResync,
+    device_id_for,
+    parse_last_pulled_at,
+    parse_migration,
+    parse_schema_version,
+    plan_pull,
+    pull_stream,
+    push_changes,
+)
+
+RESYNC = {"detail": "resync"}
+
+
+class AnyTypeJSONParser(JSONBodyParser):
+    """WatermelonDB's documented `pushChanges` posts JSON without a content type."""
+
+    media_type = "*/*"
+
+
+class WatermelonTableChangesSerializer(serializers.Serializer):
+    created = serializers.ListField(child=serializers.DictField())
+    updated = serializers.ListField(child=serializers.DictField())
+    deleted = serializers.ListField(child=serializers.UUIDField())
+
+
+class WatermelonPullResponseSerializer(serializers.Serializer):
+    changes = serializers.DictField(
+        child=WatermelonTableChangesSerializer(), help_text="By table: stores, surveys, ..."
+    )
+    timestamp = serializers.IntegerField(help_text="Send back as `last_pulled_at`.")
+    experimentalStrategy = serializers.CharField(  # WatermelonDB's name
+        required=False, help_text='"replacement" when the timestamp sent is not this server\'s.'
+    )
+
+
+class WatermelonPushSerializer(serializers.Serializer):
+    changes = serializers.DictField(child=WatermelonTableChangesSerializer())
+
+
+class WatermelonConflictSerializer(serializers.Serializer):
+    table = serializers.CharField()
+    id = serializers.UUIDField()
+    field = serializers.CharField()
+    client_value = serializers.JSONField(allow_null=True)
+    server_value = serializers.JSONField(allow_null=True)
+    kept = serializers.CharField()
+
+
+class WatermelonRefusalSerializer(serializers.Serializer):
+    table = serializers.CharField()
+    id = serializers.CharField()
+    errors = serializers.DictField()
+
+
+class WatermelonPushResponseSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    conflicts = WatermelonConflictSerializer(many=True)
+
+
+class WatermelonPushRefusedSerializer(WatermelonPushResponseSerializer):
+    detail = serializers.CharField()
+    rejected = WatermelonRefusalSerializer(many=True)
+    experimentalRejectedIds = serializers.DictField(  # WatermelonDB's name
+        child=serializers.ListField(child=serializers.CharField())
+    )
+
+
+DEVICE_ID = OpenApiParameter(
+    "device_id",
+    str,
+    required=False,
+    description="The phone's id (or header X-Device-Id); default watermelon-<user id>.",
+)
+
+
+class WatermelonSyncApi(APIView):
+    """WatermelonDB's `pullChanges` (GET) and `pushChanges` (POST) over the sync engine."""
+
+    parser_classes = [AnyTypeJSONParser]
+
+    @extend_schema(
+        operation_id="sync_watermelon_pull",
+        description="Changes in your scope since `last_pulled_at` (`null`: everything), "
+        "in WatermelonDB's shape, streamed.",
+        parameters=[
+            OpenApiParameter("last_pulled_at", str, required=False, description="or `null`"),
+            OpenApiParameter("schema_version", int, required=False),
+            OpenApiParameter("migration", str, required=False, description="JSON, or `null`"),
+            DEVICE_ID,
+        ],
+        responses={200: WatermelonPullResponseSerializer, 400: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        params = request.query_params
+        try:
+            parse_schema_version(params.get("schema_version"))
+            plan = plan_pull(
+                user=request.user,
+                last_pulled_at=parse_last_pulled_at(params.get("last_pulled_at")),
+                migration=parse_migration(params.get("migration")),
+                device_id=self.device_id(request),
+            )
+        except WatermelonInvalid as error:
+            return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
+        response = StreamingHttpResponse(pull_stream(plan=plan), content_type="application/json")
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(
+        operation_id="sync_watermelon_push",
+        description="Apply a WatermelonDB push, merged field by field against what this phone "
+        "last pulled; 409 lists the records refused (the others are applied).",
+        parameters=[
+            OpenApiParameter("last_pulled_at", str, required=True, description="or `null`"),
+            DEVICE_ID,
+        ],
+        request=WatermelonPushSerializer,
+        responses={
+            200: WatermelonPushResponseSerializer,
+            400: OpenApiTypes.OBJECT,
+            409: WatermelonPushRefusedSerializer,
+            410: OpenApiTypes.OBJECT,
+        },
+    )
+    def post(self, request: Request) -> HttpResponse:
+        raw_timestamp = request.query_params.get("last_pulled_at")
+        try:
+            if raw_timestamp is None:
+                raise WatermelonInvalid({"last_pulled_at": ["Required (or `null`)."]})
+            outcome = push_changes(
+                actor=request.user,
+                body=request.data,
+                last_pulled_at=parse_last_pulled_at(raw_timestamp),
+                device_id=self.device_id(request),
+                chunk_size=settings.FIELDLINE["SYNC_MAX_MUTATIONS"],
+            )
+        except WatermelonInvalid as error:
+            return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
+        except WatermelonResync:
+            return json_response(RESYNC, status.HTTP_410_GONE)
+        code = status.HTTP_409_CONFLICT if outcome.refused else status.HTTP_200_OK
+        return json_response(outcome.as_wire(), code)
+
+    @staticmethod
+    def device_id(request: Request) -> str:
+        given = request.query_params.get("device_id") or request.headers.get("X-Device-Id")
+        return device_id_for(user=request.user, given=given)
