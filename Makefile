@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) backend/manage.py
 export PYTHONDONTWRITEBYTECODE := 1
+# Two workers: the machines this runs on have two cores.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test install lint format schema bench clean
 

@@ -10,3 +10,12 @@ class IsOffice(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.user.is_authenticated and request.user.role in (Role.MANAGER, Role.HQ)
+
+
+class IsHQ(BasePermission):
+    """HQ only (templates, imports, analytics runs): other roles answer 403."""
+
+    message = "Only HQ may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.is_authenticated and request.user.role == Role.HQ

@@ -10,27 +10,17 @@ from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
-from accounts.permissions import IsOffice
+from accounts.permissions import IsHQ, IsOffice
 from crm.imports import OrderFileError
 from crm.models import AnalyticsRun
 from crm.selectors import churn_warnings
 from crm.services import analytics_recompute, orders_import
 from fieldline.pagination import PageNumberPagination
-
-
-class IsHQ(BasePermission):
-    """HQ only (imports, analytics runs): other roles answer 403."""
-
-    message = "Only HQ may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return request.user.is_authenticated and request.user.role == Role.HQ
 
 
 class CSVBodyParser(BaseParser):

@@ -4,13 +4,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import ListAPIView, ListCreateAPIView
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
-from accounts.permissions import IsOffice
+from accounts.permissions import IsHQ, IsOffice
 from surveys.filters import PhotoFilter, SurveyFilter, SurveyTemplateFilter
 from surveys.models import SurveyReview, SurveyTemplate
 from surveys.selectors import survey_completeness, survey_list
@@ -37,13 +36,6 @@ class PhotoViewSet(SyncableViewSet):
     entity = "photo"
     serializer_class = PhotoWireSerializer
     filterset_class = PhotoFilter
-
-
-class IsHQ(BasePermission):
-    message = "Only HQ may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return request.user.is_authenticated and request.user.role == Role.HQ
 
 
 class SurveyTemplateListApi(ListCreateAPIView):
