@@ -207,6 +207,8 @@ FIELDLINE = {
     "BODY_LIMITS": {
         "/api/imports/": env.int("FIELDLINE_IMPORT_MAX_BYTES", default=200 * 1024 * 1024),
         "/api/photos/": env.int("FIELDLINE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024),
+        # A WatermelonDB app pushes everything it changed offline in one request.
+        "/api/sync/watermelon": env.int("FIELDLINE_WATERMELON_MAX_BYTES", default=20 * 1024 * 1024),
     },
     "SYNC_PULL_DEFAULT_LIMIT": 1000,
     "SYNC_PULL_MAX_LIMIT": 5000,
