@@ -18,7 +18,7 @@ from accounts.models import User
 from sync.merge import Stamp
 from sync.models import ChangeLog, ChangeSource
 from sync.positions import allocate_positions, update_rows
-from sync.registry import EntitySpec, get_entity
+from sync.registry import EntitySpec, Touched, WriteContext, get_entity
 from sync.wire import to_ms, wire_value
 
 CHUNK = 2000
@@ -73,7 +73,7 @@ def bulk_create_records(
                 return scopes[str(pk)]
 
             positions = allocate_positions(len(chunk))
-            records, changes = [], []
+            records, changes, touched = [], [], []
             for row, position in zip(chunk, positions, strict=True):
                 values = {name: wire_value(value) for name, value in row.items() if name != "id"}
                 current = defaults | values
@@ -94,6 +94,7 @@ def bulk_create_records(
                 for name, value in current.items():
                     setattr(record, spec.field(name).attname, value)
                 records.append(record)
+                touched.append(Touched(record=record, created=True, changed=frozenset(current)))
                 changes.append(
                     ChangeLog(
                         seq=position.seq,
@@ -110,10 +111,29 @@ def bulk_create_records(
                         at=at,
                     )
                 )
+            run_derive(spec=spec, touched=touched, actor=actor)
             spec.model.objects.bulk_create(records, batch_size=500)
             ChangeLog.objects.bulk_create(changes, batch_size=500)
             created += len(records)
     return created
+
+
+def run_derive(*, spec: EntitySpec, touched: Sequence[Touched], actor: User | None) -> None:
+    """The entity's `prefetch` and `derive` hooks over one chunk of new records, as a push
+    runs them (bulk writes come from trusted server code, so write checks do not run)."""
+    if spec.derive is None:
+        return
+    context = WriteContext(actor=actor)
+    prefetched = None
+    if spec.prefetch is not None:
+        prefetched = spec.prefetch(
+            [
+                ({name: getattr(t.record, spec.field(name).attname) for name in t.changed}, None)
+                for t in touched
+            ],
+            context,
+        )
+    spec.derive(touched, prefetched, context)
 
 
 def bulk_update_records(
@@ -124,8 +144,13 @@ def bulk_update_records(
     source: str = ChangeSource.SYSTEM,
     device_id: str = "server",
     at: dt.datetime | None = None,
+    attrs_by_id: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> int:
     """Set server-computed fields on many existing records (a recomputed segment or grade).
+
+    Values may name wire fields and read-only server fields (`EntitySpec.readonly`).
+    `attrs_by_id` sets model attributes that are not on the wire along with a record's
+    change (a stored file's name); they neither count as a change nor are logged.
 
     Each record that really changes gets its version raised, the fields stamped, a new
     position and a changelog row, in a few statements per chunk; unchanged and deleted
@@ -140,6 +165,11 @@ def bulk_update_records(
     for values in values_by_id.values():
         assert not scope_fields & set(values), f"scope fields go through apply_mutations: {values}"
     values_by_id = {uuid.UUID(str(pk)): values for pk, values in values_by_id.items()}
+    attrs = {uuid.UUID(str(pk)): extra for pk, extra in (attrs_by_id or {}).items()}
+
+    def attname(name: str) -> str:
+        return name if name in spec.readonly else spec.field(name).attname
+
     at = at or timezone.now()
     stamp_ms = to_ms(at)
     ids = list(values_by_id)
@@ -152,9 +182,7 @@ def bulk_update_records(
             records, changes, fields = [], [], set()
             for record in chunk.order_by("pk"):
                 wanted = {name: wire_value(v) for name, v in values_by_id[record.pk].items()}
-                old = {
-                    name: wire_value(getattr(record, spec.field(name).attname)) for name in wanted
-                }
+                old = {name: wire_value(getattr(record, attname(name))) for name in wanted}
                 new = {name: value for name, value in wanted.items() if old[name] != value}
                 if not new:
                     continue
@@ -163,8 +191,11 @@ def bulk_update_records(
                 stamp = Stamp(version=record.version, ts_ms=stamp_ms, device=device_id).as_list()
                 record.field_stamps = record.field_stamps | {name: stamp for name in new}
                 for name, value in new.items():
-                    setattr(record, spec.field(name).attname, value)
+                    setattr(record, attname(name), value)
                 fields.update(new)
+                for name, value in attrs.get(record.pk, {}).items():
+                    setattr(record, name, value)
+                    fields.add(name)
                 records.append(record)
                 changes.append(
                     ChangeLog(

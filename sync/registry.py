@@ -4,7 +4,7 @@ which roles may write them, and where its scope comes from.
 Apps register their entities in `AppConfig.ready()` (see each app's `syncing.py`).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -79,6 +79,47 @@ RecordCheck = Callable[[Mapping[str, Any]], dict[str, list[str]]]
 
 
 @dataclass(frozen=True)
+class WriteContext:
+    """What an entity's hooks see of one write: who makes it, and the records the write
+    already holds in memory (created or changed earlier in it, not yet stored), so that a
+    hook reading the database can overlay the write's own changes."""
+
+    actor: Any
+    held: Callable[[str, Any], Model | None] = lambda _entity, _pk: None
+    held_of: Callable[[str], Iterable[Model]] = lambda _entity: ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record as one mutation would leave it, checked before anything is applied."""
+
+    record_id: Any
+    values: Mapping[str, Any]  # wire values after the write
+    changed: frozenset[str]  # the fields this mutation sets (all of them for a create)
+    current: Model | None  # the record as it is (None for a create)
+
+
+@dataclass(frozen=True)
+class Touched:
+    """A record a write creates or changes, in memory, before it is stored."""
+
+    record: Model
+    created: bool
+    changed: frozenset[str]  # the wire fields the write set on it
+
+
+# Once per write and entity, before mutations apply: given each mutation's raw fields and
+# the record it targets (None for a create), read what the checks and `derive` need, in
+# one query or two for the whole write.
+Prefetch = Callable[[Sequence[tuple[Mapping[str, Any], Model | None]], WriteContext], Any]
+# Per mutation, with what `prefetch` returned: {field: [messages]}; non-empty rejects it.
+WriteCheck = Callable[[Candidate, Any, WriteContext], dict[str, list[str]]]
+# Once per write and entity, before anything is stored: sets server-computed fields on the
+# records the write creates or changes, and returns the names of the fields it sets.
+Derive = Callable[[Sequence[Touched], Any, WriteContext], Collection[str]]
+
+
+@dataclass(frozen=True)
 class EntitySpec:
     name: str
     model: type[Model]
@@ -90,6 +131,11 @@ class EntitySpec:
     # Fields the server computes and sends, which no client writes (a visit's distance).
     readonly: tuple[str, ...] = ()
     record_checks: tuple[RecordCheck, ...] = field(default=())
+    # Server-side hooks of every write path (push, REST, bulk): see Prefetch, WriteCheck,
+    # Derive. Bulk creates from trusted server code run `prefetch` and `derive`, not checks.
+    prefetch: Prefetch | None = None
+    write_checks: tuple[WriteCheck, ...] = ()
+    derive: Derive | None = None
 
     @property
     def table(self) -> str:

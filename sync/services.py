@@ -33,7 +33,15 @@ from sync.merge import (
 )
 from sync.models import AppliedMutation, ChangeLog, ChangeSource, ConflictLog, ScopeExit
 from sync.positions import allocate_positions, bump_positions, update_rows
-from sync.registry import EntitySpec, RefKind, get_entity, scope_children
+from sync.registry import (
+    Candidate,
+    EntitySpec,
+    RefKind,
+    Touched,
+    WriteContext,
+    get_entity,
+    scope_children,
+)
 from sync.wire import to_ms, wire_value
 
 NOT_FOUND = {"detail": "not found"}
@@ -189,6 +197,14 @@ class _Batch:
         self.answered: dict[uuid.UUID, MutationResult] = {}
         self.changed: set[tuple[str, str]] = set()
         self.validators: dict[tuple[str, bool], Any] = {}
+        # Per record this batch creates or changes, the wire fields it set (for `derive`).
+        self.touched: dict[RecordKey, set[str]] = {}
+        self.prefetched: dict[str, Any] = {}
+        self.context = WriteContext(
+            actor=actor,
+            held=lambda entity, pk: self.records.get((entity, _as_uuid(pk))),
+            held_of=lambda entity: [r for (e, _), r in self.records.items() if e == entity],
+        )
 
     # --- reading ------------------------------------------------------------------------
 
@@ -197,6 +213,7 @@ class _Batch:
         fresh = [m for m in mutations if m.mutation_id not in replays]
         self.lock_targets(fresh)
         self.load_references(fresh)
+        self.prefetch(fresh)
         results = []
         for mutation in mutations:
             if mutation.mutation_id in replays:
@@ -205,7 +222,18 @@ class _Batch:
                 results.append(self.answered[mutation.mutation_id])
             else:
                 results.append(self.apply(mutation))
-        self.write()
+        derived = self.derive()
+        self.write(derived)
+        for mutation, result in zip(mutations, results, strict=True):
+            # Answers carry the fields `derive` set, as the records now stand.
+            names = derived.get(mutation.entity)
+            record = self.records.get((mutation.entity, mutation.record_id))
+            if names and result.record is not None and record is not None:
+                spec = get_entity(mutation.entity)
+                assert spec is not None
+                result.record.update(
+                    {name: wire_value(getattr(record, name)) for name in spec.readonly}
+                )
         return results
 
     def load_replays(self, mutations: Sequence[Mutation]) -> dict[uuid.UUID, MutationResult]:
@@ -306,6 +334,22 @@ class _Batch:
         if regions:
             self.regions = set(Region.objects.filter(pk__in=regions).values_list("pk", flat=True))
 
+    def prefetch(self, mutations: Sequence[Mutation]) -> None:
+        """Each entity's `prefetch` hook, once, over the mutations of that entity."""
+        items: dict[str, list[tuple[Mapping[str, Any], models.Model | None]]] = {}
+        for mutation in mutations:
+            spec = get_entity(mutation.entity)
+            if spec is None or spec.prefetch is None:
+                continue
+            fields = mutation.fields if isinstance(mutation.fields, dict) else {}
+            current = self.records.get((spec.name, mutation.record_id))
+            items.setdefault(spec.name, []).append((fields, current))
+        for entity, entity_items in items.items():
+            spec = get_entity(entity)
+            assert spec is not None
+            assert spec.prefetch is not None
+            self.prefetched[entity] = spec.prefetch(entity_items, self.context)
+
     # --- applying, in memory ------------------------------------------------------------
 
     def apply(self, mutation: Mutation) -> MutationResult:
@@ -368,7 +412,27 @@ class _Batch:
 
     # --- writing ------------------------------------------------------------------------
 
-    def write(self) -> None:
+    def derive(self) -> dict[str, set[str]]:
+        """Each entity's `derive` hook, once, over the live records this batch touched;
+        returns the fields each hook set, by entity."""
+        touched: dict[str, list[Touched]] = {}
+        for key, names in self.touched.items():
+            record = self.records[key]
+            if not record.deleted:
+                touched.setdefault(key[0], []).append(
+                    Touched(record=record, created=key in self.new, changed=frozenset(names))
+                )
+        derived: dict[str, set[str]] = {}
+        for entity, entity_touched in touched.items():
+            spec = get_entity(entity)
+            assert spec is not None
+            if spec.derive is not None:
+                derived[entity] = set(
+                    spec.derive(entity_touched, self.prefetched.get(entity), self.context)
+                )
+        return derived
+
+    def write(self, derived: Mapping[str, Collection[str]]) -> None:
         positions = allocate_positions(len(self.changes))
         for (record, change), position in zip(self.changes, positions, strict=True):
             change.txid, change.seq = position.txid, position.seq
@@ -387,6 +451,7 @@ class _Batch:
                 spec.model.objects.bulk_create(created, batch_size=500)
             if updated:
                 changed = [name for name in spec.field_names if (entity, name) in self.changed]
+                changed += sorted(derived.get(entity, ()))
                 update_rows(
                     model=spec.model, records=updated, field_names=[*changed, *UPDATED_META]
                 )
@@ -542,6 +607,19 @@ class _Apply:
             # that did it.
             moved_by = [name for name in (rule.owner, rule.region) if name and name in changed]
             raise MutationRejected({(moved_by or ["detail"])[0]: ["Outside your scope."]})
+        # Last: a check may note what this write does (it is not refused from here on).
+        if self.spec.write_checks:
+            candidate = Candidate(
+                record_id=self.mutation.record_id,
+                values=values,
+                changed=frozenset(changed),
+                current=self.batch.records.get(self.key),
+            )
+            prefetched = self.batch.prefetched.get(self.spec.name)
+            for write_check in self.spec.write_checks:
+                errors.update(write_check(candidate, prefetched, self.batch.context))
+            if errors:
+                raise MutationRejected(errors)
 
     # --- writes -----------------------------------------------------------------------
 
@@ -564,6 +642,7 @@ class _Apply:
         self.assign(record, current)
         self.batch.records[self.key] = record
         self.batch.new.add(self.key)
+        self.batch.touched[self.key] = set(current)
         self.log_change(record, op="create", new_values=values, old_values={})
         return self.result(record, Status.APPLIED)
 
@@ -599,6 +678,7 @@ class _Apply:
         self.check_record(merged, scope, changed=outcome.values)
         self.assign(record, outcome.values)
         self.batch.changed.update((self.spec.name, name) for name in outcome.values)
+        self.batch.touched.setdefault(self.key, set()).update(outcome.values)
         record.version = new_version
         record.updated_at = self.batch.received_at
         record.field_stamps = record.field_stamps | {

@@ -6,8 +6,11 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.apis import LogoutApi, MeApi, TokenApi
 from stores.apis import StoreViewSet
+from stores.nearby_apis import StoresNearbyApi
 from surveys.apis import PhotoViewSet, SurveyViewSet
+from surveys.photo_apis import PhotoContentApi
 from tasks.apis import DispatchApi, DispatchCancelApi, DispatchListApi, TaskViewSet
+from tasks.day_apis import MyDayApi
 from visits.apis import FollowUpViewSet, VisitViewSet
 
 router = DefaultRouter()
@@ -39,6 +42,9 @@ urlpatterns = [
         DispatchCancelApi.as_view(),
         name="task-dispatch-cancel",
     ),
+    path("api/stores/nearby", StoresNearbyApi.as_view(), name="stores-nearby"),
+    path("api/photos/<uuid:pk>/content", PhotoContentApi.as_view(), name="photo-content"),
+    path("api/me/day", MyDayApi.as_view(), name="me-day"),
     path("api/", include("crm.urls")),
     path("api/", include("surveys.urls")),
     path("api/", include("reports.urls")),

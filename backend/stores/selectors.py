@@ -126,3 +126,10 @@ def within_radius(stores: QuerySet[Store], *, near: Near) -> QuerySet[Store]:
     ) * Power(Sin(half_dlon), 2)
     distance = ExpressionWrapper(2 * EARTH_RADIUS_M * ASin(Sqrt(a)), output_field=FloatField())
     return stores.annotate(distance_m=distance).filter(distance_m__lte=near.radius_m)
+
+
+def stores_nearby(*, actor: User, near: Near, limit: int) -> list[Store]:
+    """The live stores in the actor's scope within `near`, nearest first, each with
+    `distance_m` (great circle)."""
+    stores = Store.objects.filter(scope_filter(user=actor), deleted=False)
+    return list(within_radius(stores, near=near).order_by("distance_m", "pk")[:limit])

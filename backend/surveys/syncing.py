@@ -5,6 +5,7 @@ from typing import Any
 
 from surveys.models import Photo, SiteSurvey
 from surveys.serializers import PhotoWireSerializer, SurveyWireSerializer
+from surveys.survey_distance import survey_derive, survey_prefetch
 from sync.merge import Policy
 from sync.registry import (
     OFFICE_ROLES,
@@ -57,6 +58,8 @@ SURVEY = register(
         scope_rule=ScopeRule(parents=("store",)),
         creators=FIELD_ROLES,
         deleters=FIELD_ROLES,
+        prefetch=survey_prefetch,
+        derive=survey_derive,
     )
 )
 

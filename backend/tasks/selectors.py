@@ -1,7 +1,13 @@
-from django.db.models import QuerySet
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from tasks.models import Dispatch
+from accounts.scope import scope_filter
+from geo.point import Point
+from geo.route import plan_route
+from tasks.models import Dispatch, Task, TaskStatus
 
 
 def dispatch_list(*, actor: User) -> QuerySet[Dispatch]:
@@ -10,3 +16,48 @@ def dispatch_list(*, actor: User) -> QuerySet[Dispatch]:
     if actor.is_hq:
         return dispatches
     return dispatches.filter(created_by__region_id=actor.region_id)
+
+
+ACTIVE_STATUSES = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class DayStop:
+    task: Task
+    leg_m: float
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    start: Point
+    stops: tuple[DayStop, ...]
+    total_m: float
+
+
+def day_tasks(*, actor: User, today: dt.date) -> QuerySet[Task]:
+    """The actor's unfinished tasks due today or earlier, or undated, at live stores."""
+    return (
+        Task.objects.filter(
+            scope_filter(user=actor),
+            assignee=actor,
+            deleted=False,
+            status__in=ACTIVE_STATUSES,
+            store__deleted=False,
+        )
+        .filter(Q(due_date__lte=today) | Q(due_date__isnull=True))
+        .select_related("store")
+        .order_by("pk")
+    )
+
+
+def day_plan(*, actor: User, start: Point, today: dt.date) -> DayPlan:
+    """The actor's tasks for the day in route order from `start` (`geo.route.plan_route`)."""
+    tasks = list(day_tasks(actor=actor, today=today))
+    plan = plan_route(
+        start=start, stops=[Point(lat=task.store.lat, lon=task.store.lon) for task in tasks]
+    )
+    stops = tuple(
+        DayStop(task=tasks[index], leg_m=leg)
+        for index, leg in zip(plan.order, plan.legs_m, strict=True)
+    )
+    return DayPlan(start=start, stops=stops, total_m=plan.total_m)

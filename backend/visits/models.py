@@ -47,6 +47,14 @@ class Visit(SyncableModel):
             *SyncableModel.Meta.indexes,
             models.Index(fields=["store", "check_in_at"], name="visit_store_check_in"),
         ]
+        constraints = [
+            # A rep is at one store at a time: at most one visit without a check-out.
+            models.UniqueConstraint(
+                fields=["rep"],
+                condition=models.Q(check_out_at__isnull=True, deleted=False, rep__isnull=False),
+                name="visit_one_open_per_rep",
+            ),
+        ]
 
 
 class FollowUp(SyncableModel):

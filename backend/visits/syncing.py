@@ -4,6 +4,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.registry import EntitySpec, FieldSpec, RefKind, ScopeRule, register
+from visits.geofencing import (
+    check_in_within_geofence,
+    one_open_visit_per_rep,
+    visit_derive,
+    visit_prefetch,
+)
 from visits.models import FollowUp, Visit
 from visits.serializers import FollowUpWireSerializer, VisitWireSerializer
 
@@ -42,6 +48,9 @@ VISIT = register(
         creators=FIELD_ROLES,
         deleters=FIELD_ROLES,
         record_checks=(check_out_after_check_in,),
+        prefetch=visit_prefetch,
+        write_checks=(check_in_within_geofence, one_open_visit_per_rep),
+        derive=visit_derive,
     )
 )
 

@@ -1,0 +1,69 @@
+"""GET /api/me/day: the rep's open tasks for today, in plan_route's order."""
+
+import datetime as dt
+import math
+
+import pytest
+from django.utils import timezone
+
+from geo.distance import destination
+from geo.point import Point
+from geo.route import plan_route
+from tests.conftest import create
+
+START = Point(lat=48.1374, lon=11.5755)  # Munich, Marienplatz
+
+
+def test_my_day_follows_plan_route(client_for, people):
+    rep = people["rep_south"]
+    today = timezone.localdate()
+    due = [today, today - dt.timedelta(days=3), None, today, None, today - dt.timedelta(days=1)]
+    stops, tasks = [], []
+    for i, due_date in enumerate(due):
+        point = destination(origin=START, bearing_deg=i * 67.0, distance_m=400 + 350 * i)
+        store = create(
+            "store", name=f"S{i}", lat=point.lat, lon=point.lon, region="south", owner=rep.pk
+        )
+        tasks.append(
+            str(
+                create(
+                    "task",
+                    store=store,
+                    assignee=rep.pk,
+                    type="visit",
+                    title=f"T{i}",
+                    status="open" if i % 2 else "accepted",
+                    due_date=due_date.isoformat() if due_date else None,
+                )
+            )
+        )
+        stops.append(point)
+    # Not today's: due tomorrow, done, cancelled, another rep's.
+    later = create("store", name="L", lat=START.lat, lon=START.lon, region="south", owner=rep.pk)
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    create("task", store=later, assignee=rep.pk, type="visit", title="x", due_date=tomorrow)
+    create("task", store=later, assignee=rep.pk, type="visit", title="x", status="done")
+    create("task", store=later, assignee=rep.pk, type="visit", title="x", status="cancelled")
+
+    response = client_for("rep_south").get("/api/me/day", {"lat": START.lat, "lon": START.lon})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    order = sorted(range(len(tasks)), key=lambda i: tasks[i])  # the selector's id order
+    plan = plan_route(start=START, stops=[stops[i] for i in order])
+    assert [stop["task"]["id"] for stop in body["stops"]] == [tasks[order[i]] for i in plan.order]
+    assert [stop["leg_m"] for stop in body["stops"]] == pytest.approx(list(plan.legs_m))
+    assert body["total_m"] == pytest.approx(plan.total_m)
+    assert math.fsum(stop["leg_m"] for stop in body["stops"]) == pytest.approx(body["total_m"])
+    assert body["date"] == today.isoformat()
+
+
+def test_my_day_is_empty_without_tasks(client_for, people):
+    body = client_for("rep_north").get("/api/me/day", {"lat": 53.5, "lon": 10.0}).json()
+    assert (body["stops"], body["total_m"]) == ([], 0.0)
+
+
+def test_my_day_validates_the_position(client_for, people):
+    response = client_for("rep_north").get("/api/me/day", {"lat": 100, "lon": 10.0})
+    assert response.status_code == 400
+    assert "lat" in response.json()
