@@ -17,6 +17,7 @@ from accounts.models import User
 from sync.merge import Status
 from sync.models import ChangeSource
 from sync.services import OPS, Mutation, MutationResult, apply_mutations
+from sync.wire import parse_uuid
 
 MAX_DEVICE_ID = 64
 
@@ -41,7 +42,7 @@ def parse_mutation(raw: Any) -> Mutation | MutationResult:
     """A mutation from its JSON form, or the rejection that says what is wrong with it."""
     if not isinstance(raw, dict):
         return _rejected(None, {"detail": "A mutation is a JSON object."})
-    mutation_id = _uuid(raw.get("mutation_id"))
+    mutation_id = parse_uuid(raw.get("mutation_id"))
     errors: dict[str, list[str]] = {}
     if mutation_id is None:
         errors["mutation_id"] = ["A UUID is required."]
@@ -53,7 +54,7 @@ def parse_mutation(raw: Any) -> Mutation | MutationResult:
         errors["entity"] = ["A string is required."]
     if op not in OPS:
         errors["op"] = [f"Must be one of {', '.join(OPS)}."]
-    record_id = _uuid(raw.get("record_id"))
+    record_id = parse_uuid(raw.get("record_id"))
     if record_id is None:
         errors["record_id"] = ["A UUID is required."]
     base_version = raw.get("base_version")
@@ -112,15 +113,6 @@ def push(*, actor: User, body: Any, max_mutations: int) -> PushOutcome:
 
 def _rejected(mutation_id: uuid.UUID | None, errors: dict[str, Any]) -> MutationResult:
     return MutationResult(mutation_id=mutation_id, status=Status.REJECTED, errors=errors)
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def _datetime(value: Any) -> dt.datetime | None:

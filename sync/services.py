@@ -42,7 +42,7 @@ from sync.registry import (
     get_entity,
     scope_children,
 )
-from sync.wire import to_ms, wire_value
+from sync.wire import parse_uuid, to_ms, wire_value
 
 NOT_FOUND = {"detail": "not found"}
 OPS = ("create", "update", "delete")
@@ -202,7 +202,7 @@ class _Batch:
         self.prefetched: dict[str, Any] = {}
         self.context = WriteContext(
             actor=actor,
-            held=lambda entity, pk: self.records.get((entity, _as_uuid(pk))),
+            held=lambda entity, pk: self.records.get((entity, parse_uuid(pk))),
             held_of=lambda entity: [r for (e, _), r in self.records.items() if e == entity],
         )
 
@@ -309,7 +309,7 @@ class _Batch:
                     values.append(getattr(current, f.attname))
                 for value in values:
                     if f.ref == RefKind.RECORD:
-                        parsed = _as_uuid(value)
+                        parsed = parse_uuid(value)
                         if parsed is not None:
                             wanted.setdefault(f.ref_entity or "", set()).add(parsed)
                     elif f.ref == RefKind.USER and _is_user_id(value):
@@ -387,7 +387,7 @@ class _Batch:
     ) -> tuple[Any, Any] | None:
         """A referenced record's scope; with `must_be_visible`, only if the actor may see it
         and it is not deleted. Records written earlier in this batch count as they are now."""
-        parsed = _as_uuid(pk)
+        parsed = parse_uuid(pk)
         in_batch = self.records.get((entity, parsed))
         if in_batch is not None:
             row = (in_batch.scope_owner_id, in_batch.scope_region_id, in_batch.deleted)
@@ -887,17 +887,6 @@ MAX_ID = 2**63 - 1
 def _is_user_id(value: Any) -> bool:
     """A value that can be a user's id (and that the database driver can take)."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
-
-
-def _as_uuid(value: Any) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    if not isinstance(value, str):
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def move_scope(

@@ -76,7 +76,7 @@ from sync.models import ChangeLog, ChangeSource, ScopeExit
 from sync.pull import watermark
 from sync.registry import EntitySpec, all_entities, get_entity
 from sync.services import Mutation, MutationResult, apply_mutations
-from sync.wire import dumps, format_datetime, to_ms, wire_value
+from sync.wire import dumps, format_datetime, parse_uuid, to_ms, wire_value
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEVICE_ID = 64
@@ -608,7 +608,7 @@ def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal]]:
         for kind in KINDS:
             for raw in lists.get(kind, []):
                 raw_id = raw.get("id", "") if isinstance(raw, dict) else raw
-                record_id = _uuid(raw_id)
+                record_id = parse_uuid(raw_id)
                 if spec is None:
                     refused.append(Refusal(str(table), str(raw_id), {"detail": "Unknown table."}))
                 elif record_id is None or (kind != "deleted" and not isinstance(raw, dict)):
@@ -892,15 +892,6 @@ def _mutation(
         mutation_id=uuid.uuid5(MUTATION_NAMESPACE, key.decode()),
         base_version=base_version,
     )
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
 
 
 def _version(raw: Mapping[str, Any]) -> int | None:

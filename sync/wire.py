@@ -34,3 +34,15 @@ def dumps(data: Any) -> bytes:
 
 def to_ms(value: dt.datetime) -> int:
     return int(value.timestamp() * 1000)
+
+
+def parse_uuid(value: Any) -> uuid.UUID | None:
+    """A UUID from what a client sent (a string, or one already parsed); None if it is not."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -7,14 +7,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stores.selectors import Near, stores_nearby
+from stores.serializers import PositionQuerySerializer, QueryFloatField
 
 MAX_RADIUS_M = 50_000
 
 
-class StoresNearbyQuerySerializer(serializers.Serializer):
-    lat = serializers.FloatField(min_value=-90.0, max_value=90.0)
-    lon = serializers.FloatField(min_value=-180.0, max_value=180.0)
-    radius_m = serializers.FloatField(min_value=1.0, max_value=MAX_RADIUS_M, default=1000.0)
+class StoresNearbyQuerySerializer(PositionQuerySerializer):
+    radius_m = QueryFloatField(min_value=1.0, max_value=MAX_RADIUS_M, default=1000.0)
     limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
 
 

@@ -1,5 +1,6 @@
 """The store's wire form and its validation."""
 
+import math
 import re
 
 from rest_framework import serializers
@@ -78,3 +79,22 @@ class StoreWireSerializer(WireSerializer):
             return normalize_phone(value)
         except PhoneNumberError as error:
             raise serializers.ValidationError(str(error)) from error
+
+
+class QueryFloatField(serializers.FloatField):
+    """A number from a query string: "nan" and "inf" parse as floats but are no places."""
+
+    default_error_messages = {"invalid": "A finite number is required."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class PositionQuerySerializer(serializers.Serializer):
+    """`?lat=&lon=`: where the caller stands."""
+
+    lat = QueryFloatField(min_value=-90.0, max_value=90.0)
+    lon = QueryFloatField(min_value=-180.0, max_value=180.0)

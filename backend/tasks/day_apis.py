@@ -8,12 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo.point import Point
+from stores.serializers import PositionQuerySerializer
 from tasks.selectors import day_plan
 
 
-class MyDayQuerySerializer(serializers.Serializer):
-    lat = serializers.FloatField(min_value=-90.0, max_value=90.0)
-    lon = serializers.FloatField(min_value=-180.0, max_value=180.0)
+class MyDayQuerySerializer(PositionQuerySerializer):
+    """Where the rep stands: the route starts there."""
 
 
 class DayStoreSerializer(serializers.Serializer):

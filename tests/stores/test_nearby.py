@@ -78,6 +78,9 @@ def test_nearby_limit(client_for, scattered):
         ({"lat": 0, "lon": 0, "radius_m": 0}, "radius_m"),
         ({"lat": 0, "lon": 0, "radius_m": 50001}, "radius_m"),
         ({"lat": "x", "lon": 0}, "lat"),
+        ({"lat": "nan", "lon": 0}, "lat"),
+        ({"lat": 0, "lon": "inf"}, "lon"),
+        ({"lat": 0, "lon": 0, "radius_m": "nan"}, "radius_m"),
         ({"lon": 0}, "lat"),
     ],
 )

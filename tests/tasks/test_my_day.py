@@ -67,3 +67,10 @@ def test_my_day_validates_the_position(client_for, people):
     response = client_for("rep_north").get("/api/me/day", {"lat": 100, "lon": 10.0})
     assert response.status_code == 400
     assert "lat" in response.json()
+
+
+@pytest.mark.django_db
+def test_day_refuses_a_position_that_is_not_a_place(client_for, people):
+    response = client_for("rep_north").get("/api/me/day", {"lat": "nan", "lon": 10})
+    assert response.status_code == 400
+    assert "lat" in response.json()
