@@ -198,6 +198,8 @@ FIELDLINE = {
     # Photo bytes: at most this many per upload (PUT /api/photos/{id}/content).
     "PHOTO_MAX_BYTES": env.int("FIELDLINE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024),
     "STALE_SURVEY_DAYS": env.int("FIELDLINE_STALE_SURVEY_DAYS", default=180),
+    # A follow-up's owner is reminded this many days before it is due.
+    "FOLLOWUP_REMIND_DAYS_BEFORE": env.int("FIELDLINE_FOLLOWUP_REMIND_DAYS_BEFORE", default=1),
     "LOGIN_FAILURE_LIMIT": env.int("FIELDLINE_LOGIN_FAILURE_LIMIT", default=5),
     "LOGIN_FAILURE_WINDOW_S": env.int("FIELDLINE_LOGIN_FAILURE_WINDOW_S", default=900),
     "PHONE_REGION": env.str("FIELDLINE_PHONE_REGION", default="DE"),

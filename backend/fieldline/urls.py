@@ -12,6 +12,7 @@ from surveys.photo_apis import PhotoContentApi
 from tasks.apis import DispatchApi, DispatchCancelApi, DispatchListApi, TaskViewSet
 from tasks.day_apis import MyDayApi
 from visits.apis import FollowUpViewSet, VisitViewSet
+from visits.reminder_apis import ReminderListApi
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -32,6 +33,7 @@ urlpatterns = [
     path("api/auth/token", TokenApi.as_view(), name="auth-token"),
     path("api/auth/logout", LogoutApi.as_view(), name="auth-logout"),
     path("api/me", MeApi.as_view(), name="me"),
+    path("api/me/reminders", ReminderListApi.as_view(), name="me-reminders"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/sync/", include("sync.urls")),

@@ -71,3 +71,18 @@ class FollowUp(SyncableModel):
             *SyncableModel.Meta.indexes,
             models.Index(fields=["scope_owner", "done", "due_date"], name="followup_owner_due"),
         ]
+
+
+class FollowUpReminder(models.Model):
+    """A reminder raised for a follow-up before it is due: once per follow-up, for the rep
+    who owns it then. Phones see reminders through `GET /api/me/reminders`."""
+
+    followup = models.OneToOneField(FollowUp, on_delete=models.CASCADE, related_name="reminder")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followup_reminders"
+    )
+    due_date = models.DateField()
+    raised_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "due_date"], name="reminder_user_due")]
