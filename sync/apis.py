@@ -1,4 +1,4 @@
-"""HTTP endpoints of the sync protocol: push, pull and the conflict log."""
+"""HTTP endpoints of the sync protocol: push, pull, the conflict log and the audit log."""
 
 import django_filters
 from django.conf import settings
@@ -10,10 +10,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from accounts.permissions import IsHQ
 from accounts.scope import scope_filter
-from sync.models import ConflictLog
+from sync.models import ChangeLog, ConflictLog
 from sync.pull import CursorExpired, CursorInvalid, pull_page
 from sync.push import PushInvalid, PushTooLarge, push
+from sync.selectors import AuditFilter, audit_log
 from sync.wire import dumps
 
 
@@ -160,4 +162,65 @@ class ConflictListApi(generics.ListAPIView):
             return ConflictLog.objects.none()
         return ConflictLog.objects.filter(scope_filter(user=self.request.user)).order_by(
             "-at", "-id"
+        )
+
+
+class AuditQuerySerializer(serializers.Serializer):
+    entity = serializers.ChoiceField(
+        choices=["store", "survey", "visit", "task", "photo", "followup"], required=False
+    )
+    record_id = serializers.UUIDField(required=False)
+    actor = serializers.IntegerField(required=False, min_value=1)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+
+    class Meta:
+        model = ChangeLog
+        fields = [
+            "id",
+            "entity",
+            "record_id",
+            "version",
+            "op",
+            "old_values",
+            "new_values",
+            "actor",
+            "device_id",
+            "source",
+            "mutation_id",
+            "at",
+        ]
+        read_only_fields = fields
+
+
+class AuditLogApi(generics.ListAPIView):
+    """Who changed what, from which device and path, with old and new values; newest
+    first. HQ only."""
+
+    permission_classes = [IsHQ]
+    serializer_class = AuditEntrySerializer
+    filter_backends: list = []
+
+    @extend_schema(parameters=[AuditQuerySerializer])
+    def get(self, request: Request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ChangeLog.objects.none()
+        query = AuditQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        return audit_log(
+            filters=AuditFilter(
+                entity=params.get("entity"),
+                record_id=params.get("record_id"),
+                actor_id=params.get("actor"),
+                since=params.get("since"),
+                until=params.get("until"),
+            )
         )

@@ -1,13 +1,14 @@
 """Reads of syncable records, always through the actor's scope."""
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, QuerySet
 
 from accounts.models import User
 from accounts.scope import scope_filter
-from sync.models import AppliedMutation, ConflictLog
+from sync.models import AppliedMutation, ChangeLog, ConflictLog
 from sync.registry import EntitySpec, all_entities
 
 
@@ -62,3 +63,34 @@ def sync_state(*, user: User) -> SyncState:
         for device_id, info in sorted(per_device.items(), key=lambda item: item[1]["last"])
     ]
     return SyncState(scope=scope, devices=devices)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which changes: each criterion narrows; an unset one does not apply."""
+
+    entity: str | None = None
+    record_id: uuid.UUID | None = None
+    actor_id: int | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def audit_log(*, filters: AuditFilter) -> QuerySet[ChangeLog]:
+    """Every accepted change matching `filters`, newest first (HQ's audit trail).
+
+    A record's history is served by the (entity, record_id, version) index; the rest by
+    the index on `at`.
+    """
+    changes = ChangeLog.objects.all()
+    if filters.entity:
+        changes = changes.filter(entity=filters.entity)
+    if filters.record_id is not None:
+        changes = changes.filter(record_id=filters.record_id)
+    if filters.actor_id is not None:
+        changes = changes.filter(actor_id=filters.actor_id)
+    if filters.since is not None:
+        changes = changes.filter(at__gte=filters.since)
+    if filters.until is not None:
+        changes = changes.filter(at__lt=filters.until)
+    return changes.order_by("-at", "-seq", "-id")

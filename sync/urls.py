@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sync.apis import ConflictListApi, PullApi, PushApi
+from sync.apis import AuditLogApi, ConflictListApi, PullApi, PushApi
 from sync.watermelon_apis import WatermelonSyncApi
 
 urlpatterns = [
@@ -8,4 +8,9 @@ urlpatterns = [
     path("pull", PullApi.as_view(), name="sync-pull"),
     path("conflicts", ConflictListApi.as_view(), name="sync-conflicts"),
     path("watermelon", WatermelonSyncApi.as_view(), name="sync-watermelon"),
+]
+
+# Served at /api/audit (outside the sync protocol's prefix): see fieldline/urls.py.
+audit_urlpatterns = [
+    path("audit", AuditLogApi.as_view(), name="audit-log"),
 ]

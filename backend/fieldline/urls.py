@@ -6,9 +6,11 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.apis import LogoutApi, MeApi, TokenApi
 from stores.apis import StoreViewSet
+from stores.duplicate_apis import StoreDuplicatesApi, StoreMergeApi
 from stores.nearby_apis import StoresNearbyApi
 from surveys.apis import PhotoViewSet, SurveyViewSet
 from surveys.photo_apis import PhotoContentApi
+from sync.urls import audit_urlpatterns
 from tasks.apis import DispatchApi, DispatchCancelApi, DispatchListApi, TaskViewSet
 from tasks.day_apis import MyDayApi
 from visits.apis import FollowUpViewSet, VisitViewSet
@@ -37,6 +39,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/sync/", include("sync.urls")),
+    path("api/", include(audit_urlpatterns)),
     path("api/tasks/dispatch", DispatchApi.as_view(), name="task-dispatch"),
     path("api/tasks/dispatches/", DispatchListApi.as_view(), name="task-dispatches"),
     path(
@@ -45,6 +48,8 @@ urlpatterns = [
         name="task-dispatch-cancel",
     ),
     path("api/stores/nearby", StoresNearbyApi.as_view(), name="stores-nearby"),
+    path("api/stores/duplicates", StoreDuplicatesApi.as_view(), name="stores-duplicates"),
+    path("api/stores/merge", StoreMergeApi.as_view(), name="stores-merge"),
     path("api/photos/<uuid:pk>/content", PhotoContentApi.as_view(), name="photo-content"),
     path("api/me/day", MyDayApi.as_view(), name="me-day"),
     path("api/", include("crm.urls")),

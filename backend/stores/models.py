@@ -68,6 +68,8 @@ class Store(SyncableModel):
     geofence_radius_m = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(10.0), MaxValueValidator(5000.0)]
     )
+    # Set when a manager merged this store into another (its tombstone then says where).
+    merged_into = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta(SyncableModel.Meta):
         indexes = [

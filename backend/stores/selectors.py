@@ -6,10 +6,14 @@ query, not a loop.
 """
 
 import datetime as dt
+import difflib
 import math
+import uuid
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import (
+    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -133,3 +137,114 @@ def stores_nearby(*, actor: User, near: Near, limit: int) -> list[Store]:
     `distance_m` (great circle)."""
     stores = Store.objects.filter(scope_filter(user=actor), deleted=False)
     return list(within_radius(stores, near=near).order_by("distance_m", "pk")[:limit])
+
+
+# Two stores this close with names this alike are probably one shop entered twice.
+DUPLICATE_RADIUS_M = 30.0
+DUPLICATE_NAME_SIMILARITY = 0.8
+
+
+@dataclass(frozen=True)
+class PhoneDuplicates:
+    phone: str
+    stores: tuple[Store, ...]
+
+
+@dataclass(frozen=True)
+class NearbyDuplicate:
+    first: Store
+    second: Store
+    distance_m: float
+    name_similarity: float
+
+
+def live_stores(*, actor: User) -> QuerySet[Store]:
+    return Store.objects.filter(scope_filter(user=actor), deleted=False)
+
+
+def duplicate_phone_groups(*, actor: User) -> list[PhoneDuplicates]:
+    """Live stores in the actor's scope sharing a phone number, grouped by it.
+
+    Phones are stored in E.164 (every write path normalizes them), so equal numbers are
+    equal strings: one GROUP BY finds the shared ones, as a subquery of the single query
+    that reads their stores.
+    """
+    scoped = live_stores(actor=actor).exclude(phone="")
+    shared = scoped.values("phone").annotate(stores=Count("pk")).filter(stores__gt=1)
+    members = scoped.filter(phone__in=shared.values("phone")).order_by("phone", "created_at", "pk")
+    groups: dict[str, list[Store]] = {}
+    for store in members:
+        groups.setdefault(store.phone, []).append(store)
+    return [PhoneDuplicates(phone=phone, stores=tuple(stores)) for phone, stores in groups.items()]
+
+
+def duplicate_nearby_pairs(
+    *,
+    actor: User,
+    radius_m: float = DUPLICATE_RADIUS_M,
+    min_similarity: float = DUPLICATE_NAME_SIMILARITY,
+) -> list[NearbyDuplicate]:
+    """Pairs of live stores in the actor's scope within `radius_m` whose names are alike.
+
+    One self-join on a bounding box (latitude band, longitude band widened by the
+    latitude) finds the candidate pairs in SQL; only those are measured exactly and have
+    their names compared.
+    """
+    scoped_sql, scoped_params = live_stores(actor=actor).values("pk").query.sql_with_params()
+    table = connection.ops.quote_name(Store._meta.db_table)
+    lat_delta = math.degrees(radius_m / EARTH_RADIUS_M)
+    # Longitude degrees shrink with latitude: the band widens by 1 / cos(lat), floored.
+    cos_lat = "(CASE WHEN COS(RADIANS(a.lat)) < 1e-6 THEN 1e-6 ELSE COS(RADIANS(a.lat)) END)"
+    sql = (
+        f"SELECT a.id, b.id FROM {table} a JOIN {table} b"  # noqa: S608
+        " ON a.id < b.id"
+        " AND b.lat BETWEEN a.lat - %s AND a.lat + %s"
+        f" AND b.lon BETWEEN a.lon - %s / {cos_lat} AND a.lon + %s / {cos_lat}"
+        f" WHERE a.id IN ({scoped_sql}) AND b.id IN ({scoped_sql})"
+    )
+    params = [lat_delta, lat_delta, lat_delta, lat_delta, *scoped_params, *scoped_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        candidates = cursor.fetchall()
+    if not candidates:
+        return []
+    ids = {pk for pair in candidates for pk in pair}
+    stores = {str(store.pk): store for store in Store.objects.filter(pk__in=ids)}
+    pairs = []
+    for first_id, second_id in candidates:
+        first, second = stores[_uuid_text(first_id)], stores[_uuid_text(second_id)]
+        distance = great_circle_m(first.lat, first.lon, second.lat, second.lon)
+        if distance > radius_m:
+            continue
+        similarity = name_similarity(first.name, second.name)
+        if similarity >= min_similarity:
+            pairs.append(
+                NearbyDuplicate(
+                    first=first,
+                    second=second,
+                    distance_m=distance,
+                    name_similarity=similarity,
+                )
+            )
+    return sorted(pairs, key=lambda pair: (pair.distance_m, str(pair.first.pk)))
+
+
+def _uuid_text(value) -> str:
+    """A UUID as read back by a raw query: a uuid on PostgreSQL, 32 hex digits on SQLite."""
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+
+
+def name_similarity(first: str, second: str) -> float:
+    return difflib.SequenceMatcher(
+        None, first.casefold().strip(), second.casefold().strip()
+    ).ratio()
+
+
+def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    half_dlat = math.radians(lat2 - lat1) / 2
+    half_dlon = math.radians(lon2 - lon1) / 2
+    a = (
+        math.sin(half_dlat) ** 2
+        + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(half_dlon) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))

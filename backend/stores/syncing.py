@@ -41,6 +41,8 @@ STORE = register(
             FieldSpec("opening_hours", writers=ALL_ROLES),
             FieldSpec("geofence_radius_m", writers=OFFICE_ROLES),
         ),
+        # Server-set: the store a merged duplicate went into.
+        readonly=("merged_into",),
         scope_rule=ScopeRule(owner="owner", region="region"),
         deleters=OFFICE_ROLES,
     )

@@ -8,6 +8,7 @@ from surveys.serializers import PhotoWireSerializer, SurveyWireSerializer
 from surveys.survey_distance import survey_derive, survey_prefetch
 from sync.merge import Policy
 from sync.registry import (
+    ALL_ROLES,
     OFFICE_ROLES,
     EntitySpec,
     FieldSpec,
@@ -35,7 +36,14 @@ SURVEY = register(
         model=SiteSurvey,
         serializer=SurveyWireSerializer,
         fields=(
-            FieldSpec("store", writers=FIELD_ROLES, ref=RefKind.RECORD, ref_entity="store"),
+            # Managers re-attach records when they merge duplicate stores (stores.services).
+            FieldSpec(
+                "store",
+                writers=ALL_ROLES,
+                creators=FIELD_ROLES,
+                ref=RefKind.RECORD,
+                ref_entity="store",
+            ),
             survey_field("trade_area_type"),
             survey_field("footfall_weekday"),
             survey_field("footfall_weekend"),

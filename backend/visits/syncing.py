@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from sync.registry import EntitySpec, FieldSpec, RefKind, ScopeRule, register
+from sync.registry import ALL_ROLES, EntitySpec, FieldSpec, RefKind, ScopeRule, register
 from visits.geofencing import (
     check_in_within_geofence,
     one_open_visit_per_rep,
@@ -33,7 +33,14 @@ VISIT = register(
         model=Visit,
         serializer=VisitWireSerializer,
         fields=(
-            FieldSpec("store", writers=FIELD_ROLES, ref=RefKind.RECORD, ref_entity="store"),
+            # Managers re-attach records when they merge duplicate stores (stores.services).
+            FieldSpec(
+                "store",
+                writers=ALL_ROLES,
+                creators=FIELD_ROLES,
+                ref=RefKind.RECORD,
+                ref_entity="store",
+            ),
             visit_field("purpose"),
             visit_field("check_in_at"),
             visit_field("check_in_lat"),
@@ -60,7 +67,14 @@ FOLLOWUP = register(
         model=FollowUp,
         serializer=FollowUpWireSerializer,
         fields=(
-            FieldSpec("store", writers=FIELD_ROLES, ref=RefKind.RECORD, ref_entity="store"),
+            # Managers re-attach records when they merge duplicate stores (stores.services).
+            FieldSpec(
+                "store",
+                writers=ALL_ROLES,
+                creators=FIELD_ROLES,
+                ref=RefKind.RECORD,
+                ref_entity="store",
+            ),
             FieldSpec("visit", writers=FIELD_ROLES, ref=RefKind.RECORD, ref_entity="visit"),
             FieldSpec("due_date", writers=FIELD_ROLES),
             FieldSpec("note", writers=FIELD_ROLES),
