@@ -8,17 +8,18 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Region, Role
 from accounts.permissions import IsHQ, IsOffice
 from crm.imports import OrderFileError
 from crm.models import AnalyticsRun
-from crm.selectors import churn_warnings
+from crm.selectors import churn_warnings, order_anomalies, sales_forecast
 from crm.services import analytics_recompute, orders_import
 from fieldline.pagination import PageNumberPagination
 
@@ -146,3 +147,123 @@ class ChurnWarningListApi(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(ChurnWarningSerializer(page, many=True).data)
+
+
+class AnomalyQuerySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    level = serializers.ChoiceField(choices=["store", "region"], default="store")
+    flagged = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Only flagged (or unflagged)."
+    )
+
+
+class StoreAnomalySerializer(serializers.Serializer):
+    store = serializers.UUIDField(source="key")
+    store_name = serializers.CharField()
+    region = serializers.CharField()
+    date = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    baseline_date = serializers.DateField()
+    baseline_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    change = serializers.FloatField(allow_null=True, help_text="Fraction; null: no baseline.")
+    flagged = serializers.BooleanField()
+
+
+class RegionAnomalySerializer(serializers.Serializer):
+    region = serializers.CharField(source="key")
+    date = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    baseline_date = serializers.DateField()
+    baseline_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    change = serializers.FloatField(allow_null=True, help_text="Fraction; null: no baseline.")
+    flagged = serializers.BooleanField()
+
+
+class AnomalyListApi(APIView):
+    """Each store's (or region's) orders on `date` against the same weekday of the previous
+    week (managers: their region; HQ: all), largest drop first.
+
+    Flagged: a drop of at least FIELDLINE["ANOMALY_DROP"] (default 0.30) from a previous-week
+    amount of at least FIELDLINE["ANOMALY_MIN_BASELINE"] (default 50). Orders placed on
+    Friday and Saturday are low every week (next-day delivery); comparing like weekdays means
+    a Friday or Saturday is never compared with a regular weekday. With `level=region` the
+    rows carry `region` instead of the store fields.
+    """
+
+    permission_classes = [IsAuthenticated, IsOffice]
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        parameters=[AnomalyQuerySerializer],
+        responses={200: StoreAnomalySerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        query = AnomalyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        rows = order_anomalies(actor=request.user, day=params["date"], level=params["level"])
+        if params["flagged"] is not None:
+            rows = [row for row in rows if row.flagged == params["flagged"]]
+        serializer_class = (
+            StoreAnomalySerializer if params["level"] == "store" else RegionAnomalySerializer
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class ForecastQuerySerializer(serializers.Serializer):
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.all(),
+        required=False,
+        help_text="Default: the manager's region; for HQ all regions.",
+    )
+    sku = serializers.CharField(required=False, max_length=64, help_text="Default: all sales.")
+    as_of = serializers.DateField(required=False, help_text="Default: today.")
+
+
+class ForecastTypeSerializer(serializers.Serializer):
+    trade_area_type = serializers.CharField()
+    stores = serializers.IntegerField(help_text="Live stores of this type in the scope.")
+    ordering_stores = serializers.IntegerField(help_text="Stores of this type that ordered.")
+    window_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    per_store_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    forecast_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class SalesForecastSerializer(serializers.Serializer):
+    region = serializers.CharField(allow_null=True)
+    sku = serializers.CharField(allow_null=True)
+    as_of = serializers.DateField()
+    window_days = serializers.IntegerField()
+    types = ForecastTypeSerializer(many=True)
+    stores_without_type = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class SalesForecastApi(APIView):
+    """Sales over the next FIELDLINE["FORECAST_WINDOW_DAYS"] (default 28) days, of a region
+    or of one SKU: per trade-area type, its stores x the average sales per ordering store of
+    that type over the last window, with the figures it was computed from."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(parameters=[ForecastQuerySerializer], responses={200: SalesForecastSerializer})
+    def get(self, request: Request) -> Response:
+        query = ForecastQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        region = params.get("region")
+        region_code = region.code if region is not None else None
+        if request.user.role == Role.MANAGER:
+            if region_code not in (None, request.user.region_id):
+                raise PermissionDenied("Managers forecast their own region only.")
+            region_code = request.user.region_id
+        forecast = sales_forecast(
+            actor=request.user,
+            as_of=params.get("as_of") or timezone.localdate(),
+            region=region_code,
+            sku=params.get("sku"),
+        )
+        return Response(SalesForecastSerializer(forecast).data)

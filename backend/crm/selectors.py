@@ -17,12 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 
 from accounts.models import User
 from accounts.scope import scoped_queryset
-from crm.models import Order
-from stores.models import Segment, Store
+from crm.models import Order, OrderLine
+from stores.models import Segment, Store, TradeAreaType
 from surveys.models import SiteSurvey
 
 
@@ -397,3 +397,194 @@ def churn_warnings(*, actor: User, as_of: dt.date) -> list[ChurnWarningRow]:
     ]
     rows.sort(key=lambda row: (-row.days_since_last_order, str(row.store_id)))
     return rows
+
+
+# --- anomalies ------------------------------------------------------------------------
+
+# Deliveries are next-day, so Friday and Saturday orders (delivered over the weekend) are
+# structurally lower than the rest of the week.
+LOW_ORDER_WEEKDAYS = frozenset({4, 5})  # date.weekday(): Friday, Saturday
+
+
+def anomaly_baseline_date(*, day: dt.date) -> dt.date:
+    """The day `day` is compared with: the same weekday of the previous week (weekly
+    seasonality). So a Friday or Saturday is only ever compared with a Friday or Saturday,
+    never with a regular weekday, and its usual dip is not mistaken for a drop."""
+    baseline = day - dt.timedelta(days=7)
+    if (day.weekday() in LOW_ORDER_WEEKDAYS) != (baseline.weekday() in LOW_ORDER_WEEKDAYS):
+        raise ValueError("A Friday/Saturday is compared only with a Friday/Saturday.")
+    return baseline
+
+
+@dataclass(frozen=True)
+class AnomalyRow:
+    """One store's or region's orders on a day against its baseline day; `change` is the
+    fraction (amount - baseline) / baseline, None when the baseline is zero."""
+
+    key: str  # the store id or the region code
+    store_name: str
+    region: str
+    date: dt.date
+    amount: Decimal
+    baseline_date: dt.date
+    baseline_amount: Decimal
+    change: float | None
+    flagged: bool
+
+
+def anomaly_verdict(
+    *, amount: Decimal, baseline_amount: Decimal, drop: float, min_baseline: float
+) -> tuple[float | None, bool]:
+    """The change and whether it is flagged: a drop of at least `drop`, from a baseline of
+    at least `min_baseline` (a few euros one week and none the next is noise)."""
+    if baseline_amount <= 0:
+        return None, False
+    change = (amount - baseline_amount) / baseline_amount
+    flagged = baseline_amount >= Decimal(str(min_baseline)) and change <= -Decimal(str(drop))
+    return round(float(change), 4), flagged
+
+
+def order_anomalies(*, actor: User, day: dt.date, level: str = "store") -> list[AnomalyRow]:
+    """Each store (level "store") or region (level "region") that `actor` may see and that
+    ordered on `day` or on its baseline day, largest drop first: one GROUP BY with a
+    conditional sum per day. A region's figures are the sums over its live stores."""
+    conf = settings.FIELDLINE
+    baseline_day = anomaly_baseline_date(day=day)
+    stores = scoped_queryset(user=actor, model=Store).filter(deleted=False)
+    group_by = (
+        ("store_id", "store__name", "store__region_id")
+        if level == "store"
+        else ("store__region_id",)
+    )
+    rows = (
+        Order.objects.filter(order_date__in=[day, baseline_day], store__in=stores.values("pk"))
+        .values(*group_by)
+        .annotate(
+            day_amount=Sum("amount", filter=Q(order_date=day)),
+            baseline_amount=Sum("amount", filter=Q(order_date=baseline_day)),
+        )
+        .order_by()
+    )
+    anomalies = []
+    for row in rows.iterator(chunk_size=5000):
+        amount = row["day_amount"] or Decimal(0)
+        baseline_amount = row["baseline_amount"] or Decimal(0)
+        change, flagged = anomaly_verdict(
+            amount=amount,
+            baseline_amount=baseline_amount,
+            drop=conf["ANOMALY_DROP"],
+            min_baseline=conf["ANOMALY_MIN_BASELINE"],
+        )
+        anomalies.append(
+            AnomalyRow(
+                key=str(row.get("store_id", row["store__region_id"])),
+                store_name=row.get("store__name", ""),
+                region=row["store__region_id"],
+                date=day,
+                amount=amount,
+                baseline_date=baseline_day,
+                baseline_amount=baseline_amount,
+                change=change,
+                flagged=flagged,
+            )
+        )
+    anomalies.sort(key=lambda row: (row.change is None, row.change or 0.0, row.key))
+    return anomalies
+
+
+# --- sales forecast -------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ForecastTypeRow:
+    """One trade-area type: its stores in the forecast's scope and the comparable sales of
+    its stores that ordered in the window (everywhere, so that a region or a product with
+    few sales of its own still gets a figure)."""
+
+    trade_area_type: str
+    stores: int
+    ordering_stores: int
+    window_amount: Decimal
+    per_store_amount: Decimal
+    forecast_amount: Decimal
+
+
+@dataclass(frozen=True)
+class SalesForecast:
+    region: str | None
+    sku: str | None
+    as_of: dt.date
+    window_days: int
+    types: list[ForecastTypeRow]
+    stores_without_type: int
+    total: Decimal
+
+
+def sales_forecast(
+    *, actor: User, as_of: dt.date, region: str | None = None, sku: str | None = None
+) -> SalesForecast:
+    """Sales over the next window: for each trade-area type, the number of live stores of
+    that type (in `region`, within what `actor` may see) x the average amount per ordering
+    store of that type over the last FORECAST_WINDOW_DAYS (of `sku` only, when given).
+
+    Two GROUP BY queries: stores per type, and orders (or order lines) per type. Stores
+    without a trade-area type have nothing comparable; they are counted, not forecast.
+    """
+    window_days = settings.FIELDLINE["FORECAST_WINDOW_DAYS"]
+    start = as_of - dt.timedelta(days=window_days)
+    stores = scoped_queryset(user=actor, model=Store).filter(deleted=False)
+    if region is not None:
+        stores = stores.filter(region_id=region)
+    store_counts = dict(
+        stores.values("trade_area_type")
+        .annotate(count=Count("pk"))
+        .values_list("trade_area_type", "count")
+        .order_by()
+    )
+    if sku is None:
+        sales = Order.objects.filter(
+            order_date__gt=start, order_date__lte=as_of, store__deleted=False
+        ).values(tat=F("store__trade_area_type"))
+        store_ref = "store_id"
+    else:
+        sales = OrderLine.objects.filter(
+            sku=sku,
+            order__order_date__gt=start,
+            order__order_date__lte=as_of,
+            order__store__deleted=False,
+        ).values(tat=F("order__store__trade_area_type"))
+        store_ref = "order__store_id"
+    comparable = {
+        row["tat"]: (row["ordering_stores"], row["window_amount"] or Decimal(0))
+        for row in sales.annotate(
+            ordering_stores=Count(store_ref, distinct=True), window_amount=Sum("amount")
+        ).order_by()
+    }
+    types = []
+    for tat in TradeAreaType.values:
+        count = store_counts.get(tat, 0)
+        ordering, amount = comparable.get(tat, (0, Decimal(0)))
+        if not count and not ordering:
+            continue
+        per_store = amount / ordering if ordering else Decimal(0)
+        types.append(
+            ForecastTypeRow(
+                trade_area_type=tat,
+                stores=count,
+                ordering_stores=ordering,
+                window_amount=amount,
+                per_store_amount=per_store.quantize(CENT),
+                forecast_amount=(per_store * count).quantize(CENT),
+            )
+        )
+    return SalesForecast(
+        region=region,
+        sku=sku,
+        as_of=as_of,
+        window_days=window_days,
+        types=types,
+        stores_without_type=store_counts.get("", 0),
+        total=sum((row.forecast_amount for row in types), Decimal(0)).quantize(CENT),
+    )

@@ -238,6 +238,11 @@ FIELDLINE = {
     "REACTIVATION_DUE_DAYS": env.int("FIELDLINE_REACTIVATION_DUE_DAYS", default=7),
     # Anomalies: a drop of at least this share vs the same weekday a week before.
     "ANOMALY_DROP": env.float("FIELDLINE_ANOMALY_DROP", default=0.30),
+    # ... and only when that earlier day's amount reached this much (below it is noise).
+    "ANOMALY_MIN_BASELINE": env.float("FIELDLINE_ANOMALY_MIN_BASELINE", default=50.0),
+    # Sales forecast: the comparable per-store sales of a trade-area type are averaged over
+    # the orders of this many days up to the as-of date.
+    "FORECAST_WINDOW_DAYS": env.int("FIELDLINE_FORECAST_WINDOW_DAYS", default=28),
 }
 
 LOGGING = {
