@@ -42,7 +42,7 @@ from sync.registry import (
     get_entity,
     scope_children,
 )
-from sync.wire import parse_uuid, to_ms, wire_value
+from sync.wire import parse_uuid, storable_json, to_ms, wire_value
 
 NOT_FOUND = {"detail": "not found"}
 OPS = ("create", "update", "delete")
@@ -372,11 +372,13 @@ class _Batch:
                     entity=mutation.entity[:32],
                     record_id=mutation.record_id,
                     status=result.status,
-                    result={
-                        "conflicts": list(result.conflicts),
-                        "errors": result.errors,
-                        "reason": result.reason,
-                    },
+                    result=storable_json(
+                        {
+                            "conflicts": list(result.conflicts),
+                            "errors": result.errors,
+                            "reason": result.reason,
+                        }
+                    ),
                     at=self.received_at,
                 )
             )
@@ -844,7 +846,7 @@ class _Apply:
                 record_id=record.pk,
                 field=conflict.field,
                 policy=str(conflict.policy),
-                client_value=conflict.client_value,
+                client_value=storable_json(conflict.client_value),
                 server_value=conflict.server_value,
                 resolved_value=conflict.resolved_value,
                 kept=str(conflict.kept),

@@ -46,3 +46,16 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+def storable_json(value: Any) -> Any:
+    """JSON data PostgreSQL can store: a NUL character (which jsonb refuses) in any key or
+    string becomes U+FFFD. Used for what the server keeps of a client's input as sent
+    (rejections that echo an unknown field's name, a conflict's losing value)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {storable_json(key): storable_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(item) for item in value]
+    return value

@@ -122,7 +122,9 @@ class DispatchPreviewSerializer(serializers.Serializer):
 class DispatchSerializer(serializers.ModelSerializer):
     created = serializers.IntegerField(source="task_count", read_only=True)
     created_by = serializers.IntegerField(source="created_by_id", read_only=True)
-    cancelled_by = serializers.IntegerField(source="cancelled_by_id", read_only=True)
+    cancelled_by = serializers.IntegerField(
+        source="cancelled_by_id", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Dispatch
