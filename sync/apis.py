@@ -15,6 +15,7 @@ from accounts.scope import scope_filter
 from sync.models import ChangeLog, ConflictLog
 from sync.pull import CursorExpired, CursorInvalid, pull_page
 from sync.push import PushInvalid, PushTooLarge, push
+from sync.rest import DateTimeFilter
 from sync.selectors import AuditFilter, audit_log
 from sync.wire import dumps
 
@@ -143,8 +144,8 @@ class ConflictSerializer(serializers.ModelSerializer):
 
 
 class ConflictFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since = DateTimeFilter(field_name="at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = ConflictLog

@@ -80,3 +80,18 @@ def test_losing_value_is_reapplied_through_a_normal_edit(client_for, people, wor
 
 def test_conflicts_need_a_token(client):
     assert client.get("/api/sync/conflicts").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [
+        ("0693-09-10T07:24:09+20:05", 200),  # an offset PostgreSQL refuses: compared in UTC
+        ("0001-01-01T00:00:00+01:00", 400),  # no UTC equivalent
+        ("not a time", 400),
+    ],
+)
+def test_conflicts_take_any_time_a_client_can_send(client_for, people, since, status):
+    response = client_for("hq").get("/api/sync/conflicts", {"since": since})
+    assert response.status_code == status
+    if status == 400:
+        assert "since" in response.json()
