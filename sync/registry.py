@@ -17,6 +17,8 @@ from sync.merge import Policy
 
 ALL_ROLES = frozenset({"rep", "manager", "hq"})
 OFFICE_ROLES = frozenset({"manager", "hq"})
+# Who captures field data (surveys, visits, photos, follow-ups): reps, and HQ to correct it.
+FIELD_ROLES = frozenset({"rep", "hq"})
 
 
 class RefKind(StrEnum):

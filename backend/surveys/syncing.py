@@ -9,6 +9,7 @@ from surveys.survey_distance import survey_derive, survey_prefetch
 from sync.merge import Policy
 from sync.registry import (
     ALL_ROLES,
+    FIELD_ROLES,
     OFFICE_ROLES,
     EntitySpec,
     FieldSpec,
@@ -16,8 +17,6 @@ from sync.registry import (
     ScopeRule,
     register,
 )
-
-FIELD_ROLES = frozenset({"rep", "hq"})
 
 
 def photo_has_owner(values: Mapping[str, Any]) -> dict[str, list[str]]:

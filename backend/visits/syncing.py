@@ -3,7 +3,15 @@
 from collections.abc import Mapping
 from typing import Any
 
-from sync.registry import ALL_ROLES, EntitySpec, FieldSpec, RefKind, ScopeRule, register
+from sync.registry import (
+    ALL_ROLES,
+    FIELD_ROLES,
+    EntitySpec,
+    FieldSpec,
+    RefKind,
+    ScopeRule,
+    register,
+)
 from visits.geofencing import (
     check_in_within_geofence,
     one_open_visit_per_rep,
@@ -12,8 +20,6 @@ from visits.geofencing import (
 )
 from visits.models import FollowUp, Visit
 from visits.serializers import FollowUpWireSerializer, VisitWireSerializer
-
-FIELD_ROLES = frozenset({"rep", "hq"})
 
 
 def check_out_after_check_in(values: Mapping[str, Any]) -> dict[str, list[str]]:
