@@ -2,8 +2,9 @@
 
 A photo's `flags` are set by the server on every write path, from the photo entity's
 `prefetch`/`derive` hooks (see `surveys.syncing`), when a photo is created or its
-`sha256`, survey or visit changes. The photo written later is the one flagged: the one
-that came first stays as it was. A photo's store is its survey's store, else its visit's.
+`sha256`, survey or visit changes. The photo written later is the one flagged (in one
+write, the later mutation): the one that came first stays as it was. A photo's store is
+its survey's store, else its visit's.
 
 A photo flagged this way that belongs to a visit also flags the visit (`photo_reused`):
 the visit is another record, so it is written by a job after this write commits
@@ -104,6 +105,8 @@ def photo_derive(
         return ()
     if data is None:
         data = photo_prefetch([({}, photo) for photo in recheck], context)
+    # Uses the photos are compared with: the stored ones, as this write holds them; a photo
+    # of this write then counts for the photos written after it.
     in_memory = {as_uuid(p.pk): p for p in context.held_of("photo")}
     in_memory |= {as_uuid(p.pk): p for p in recheck}
     uses: dict[str, dict[uuid.UUID, uuid.UUID | None]] = {}
@@ -111,17 +114,17 @@ def photo_derive(
         for use in stored:
             if use.photo_id not in in_memory:
                 uses.setdefault(sha256, {})[use.photo_id] = as_uuid(use.store_id)
+    rechecked = {as_uuid(p.pk) for p in recheck}
     for pk, photo in in_memory.items():
-        if not photo.deleted and photo.sha256:
+        if pk not in rechecked and not photo.deleted and photo.sha256:
             uses.setdefault(photo.sha256.lower(), {})[pk] = _store_of(photo, data, context)
     reused_visits: set[str] = set()
     for photo in recheck:
         store = _store_of(photo, data, context)
-        others = uses.get((photo.sha256 or "").lower(), {})
+        sha256 = (photo.sha256 or "").lower()
+        others = uses.setdefault(sha256, {})
         reused = store is not None and any(
-            other_store is not None and other_store != store
-            for other, other_store in others.items()
-            if other != as_uuid(photo.pk)
+            other_store is not None and other_store != store for other_store in others.values()
         )
         flags = {str(flag) for flag in photo.flags or () if flag != PhotoFlag.REUSED}
         if reused:
@@ -129,6 +132,8 @@ def photo_derive(
             if photo.visit_id is not None:
                 reused_visits.add(str(photo.visit_id))
         photo.flags = sorted(str(flag) for flag in flags)
+        if sha256:
+            others[as_uuid(photo.pk)] = store
     if reused_visits:
         visit_photo_flags_refresh.delay_on_commit(visit_ids=sorted(reused_visits))
     return ("flags",)
