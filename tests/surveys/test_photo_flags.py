@@ -127,11 +127,11 @@ def test_a_reused_photo_flags_its_visit(client_for, shops, django_capture_on_com
 
     # The job is safe to repeat, and a recomputation of the check-in keeps the flag.
     assert visit_photo_flags_refresh.delay(visit_ids=[shops["visit_b"]]).get() == 0
-    phone.pull()
-    phone.update("visit", shops["visit_b"], check_in_at="2026-11-02T22:30:00Z")
-    (moved,) = phone.push()
-    assert moved["status"] == "applied", moved
-    assert moved["record"]["flags"] == ["photo_reused"]
+    moved = phone.client.patch(
+        f"/api/visits/{shops['visit_b']}/", {"check_in_at": "2026-11-02T22:30:00Z"}, format="json"
+    )
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["flags"] == ["photo_reused"]
 
 
 def test_a_fresh_visit_photo_leaves_the_visit_alone(
