@@ -164,6 +164,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "visits.raise_followup_reminders",
         "schedule": crontab(minute=5),
     },
+    # Thumbnails a lost or failed job did not make (bounded batch per run).
+    "photo-thumbnails-sweep": {
+        "task": "surveys.jobs.photo_thumbnails_sweep",
+        "schedule": env.float("FIELDLINE_THUMBNAIL_SWEEP_EVERY_S", default=600.0),
+    },
 }
 
 # Request bodies: a sync push of 500 mutations fits well within this.
@@ -222,6 +227,18 @@ FIELDLINE = {
     "GEOFENCE_MAX_SLACK_M": env.float("FIELDLINE_GEOFENCE_MAX_SLACK_M", default=100.0),
     # Photo bytes: at most this many per upload (PUT /api/photos/{id}/content).
     "PHOTO_MAX_BYTES": env.int("FIELDLINE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024),
+    # Thumbnails of photo bytes (a background job): JPEG, longest edge at most this many px.
+    "THUMBNAIL_MAX_EDGE_PX": env.int("FIELDLINE_THUMBNAIL_MAX_EDGE_PX", default=320),
+    "THUMBNAIL_JPEG_QUALITY": env.int("FIELDLINE_THUMBNAIL_JPEG_QUALITY", default=85),
+    # The periodic sweep makes at most this many missing thumbnails per run.
+    "THUMBNAIL_SWEEP_BATCH": env.int("FIELDLINE_THUMBNAIL_SWEEP_BATCH", default=200),
+    # Visit flags: a check-in farther than TRAVEL_TOLERANCE_M from the rep's previous or
+    # next one, reached faster than MAX_TRAVEL_KMH, is impossible travel (within the
+    # tolerance it is GPS jitter at the same place). Opening hours are read in the stores'
+    # time zone.
+    "VISIT_MAX_TRAVEL_KMH": env.float("FIELDLINE_VISIT_MAX_TRAVEL_KMH", default=120.0),
+    "VISIT_TRAVEL_TOLERANCE_M": env.float("FIELDLINE_VISIT_TRAVEL_TOLERANCE_M", default=500.0),
+    "STORE_TIME_ZONE": env.str("FIELDLINE_STORE_TIME_ZONE", default="Europe/Berlin"),
     "STALE_SURVEY_DAYS": env.int("FIELDLINE_STALE_SURVEY_DAYS", default=180),
     # A follow-up's owner is reminded this many days before it is due.
     "FOLLOWUP_REMIND_DAYS_BEFORE": env.int("FIELDLINE_FOLLOWUP_REMIND_DAYS_BEFORE", default=1),

@@ -117,6 +117,10 @@ class PhotoSection(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class PhotoFlag(models.TextChoices):
+    REUSED = "photo_reused", "The same bytes (SHA-256) were already used at another store"
+
+
 class Photo(SyncableModel):
     survey = models.ForeignKey(
         SiteSurvey, null=True, blank=True, on_delete=models.PROTECT, related_name="photos"
@@ -133,6 +137,8 @@ class Photo(SyncableModel):
     content = models.FileField(upload_to="photos/%Y/%m/", blank=True)
     size_bytes = models.PositiveIntegerField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
+    # PhotoFlag codes, sorted; computed by the server (surveys.photo_flags), never by phones.
+    flags = models.JSONField(default=list, blank=True)
 
     class Meta(SyncableModel.Meta):
         constraints = [
@@ -141,6 +147,24 @@ class Photo(SyncableModel):
                 name="photo_belongs_to_survey_or_visit",
             ),
         ]
+
+
+class PhotoThumbnail(models.Model):
+    """The server's thumbnail of a photo's bytes (not synced: phones fetch it by URL).
+
+    One row per photo once a thumbnail job has run: `name` is the stored JPEG, or empty
+    with `error` when the bytes could not be decoded (so the sweep does not retry them).
+    `source_sha256` is the photo's sha256 the thumbnail was made from; a photo whose
+    sha256 has changed since needs a new one.
+    """
+
+    photo = models.OneToOneField(Photo, on_delete=models.CASCADE, related_name="thumbnail")
+    source_sha256 = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    made_at = models.DateTimeField()
 
 
 class SurveyTemplate(models.Model):

@@ -1,10 +1,11 @@
-"""PUT/GET /api/photos/{id}/content: a photo's bytes, in the caller's scope."""
+"""PUT/GET /api/photos/{id}/content: a photo's bytes, and GET /api/photos/{id}/thumbnail:
+its thumbnail, in the caller's scope."""
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from surveys.photo_content import (
     photo_max_bytes,
     read_limited,
 )
+from surveys.photo_thumbnails import photo_thumbnail_open
 from surveys.syncing import PHOTO
 from sync.selectors import record_list
 
@@ -68,8 +70,33 @@ class PhotoContentApi(APIView):
         if content is None:
             raise Http404
         content_type = photo.content_type if photo.content_type in IMAGE_TYPES else None
-        response = FileResponse(content, content_type=content_type or "application/octet-stream")
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Content-Disposition"] = f'inline; filename="{photo.pk}"'
-        return response
+        return image_response(content, content_type=content_type, filename=str(photo.pk))
+
+
+def image_response(content, *, content_type: str | None, filename: str) -> FileResponse:
+    """Stored image bytes, served so that no browser runs them as anything but an image."""
+    response = FileResponse(content, content_type=content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class PhotoThumbnailApi(APIView):
+    @extend_schema(
+        responses={
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(
+                description="No such photo in your scope, or its thumbnail is not made yet."
+            ),
+        },
+    )
+    def get(self, request: Request, pk):
+        photo = get_object_or_404(record_list(actor=request.user, spec=PHOTO), pk=pk)
+        thumbnail = photo_thumbnail_open(photo)
+        if thumbnail is None:
+            raise NotFound(
+                "This photo has no thumbnail yet: it is made in the background once the "
+                "photo's bytes have arrived."
+            )
+        return image_response(thumbnail, content_type="image/jpeg", filename=f"{photo.pk}.jpg")

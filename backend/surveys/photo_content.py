@@ -3,7 +3,7 @@
 The metadata travels with a phone's push; the bytes follow when a network is there. The
 server stores them only when they are what the metadata promised (type and SHA-256), and
 records their arrival (`uploaded_at`) through the sync engine, so phones and
-completeness see it.
+completeness see it. New bytes queue their thumbnail (`surveys.photo_thumbnails`).
 """
 
 import hashlib
@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from surveys.jobs import photo_thumbnail
 from surveys.models import Photo
 from sync.bulk import bulk_update_records
 from sync.models import ChangeSource
@@ -123,6 +124,7 @@ def photo_content_store(*, actor: User, photo: Photo, body: bytes) -> StoredCont
             source=ChangeSource.REST,
             device_id=f"rest-{actor.pk}",
         )
+        photo_thumbnail.delay_on_commit(photo_id=str(photo.pk))
     return StoredContent(created=True, size_bytes=len(body))
 
 

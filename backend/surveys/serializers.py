@@ -11,6 +11,7 @@ from surveys.models import (
     CustomerGroup,
     Equipment,
     Photo,
+    PhotoFlag,
     PhotoSection,
     ReviewReason,
     ReviewVerdict,
@@ -96,6 +97,11 @@ class PhotoWireSerializer(WireSerializer):
     uploaded_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text="When the bytes arrived; null until then."
     )
+    flags = serializers.ListField(
+        child=serializers.ChoiceField(choices=PhotoFlag.choices),
+        read_only=True,
+        help_text="Set by the server: photo_reused when the bytes were used at another store.",
+    )
 
     class Meta:
         model = Photo
@@ -110,6 +116,7 @@ class PhotoWireSerializer(WireSerializer):
             "lat",
             "lon",
             "uploaded_at",
+            "flags",
         ]
 
     def validate_sha256(self, value: str) -> str:

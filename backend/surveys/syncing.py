@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from surveys.models import Photo, SiteSurvey
+from surveys.photo_flags import photo_derive, photo_prefetch
 from surveys.serializers import PhotoWireSerializer, SurveyWireSerializer
 from surveys.survey_distance import survey_derive, survey_prefetch
 from sync.merge import Policy
@@ -85,10 +86,13 @@ PHOTO = register(
             FieldSpec("lat", writers=FIELD_ROLES),
             FieldSpec("lon", writers=FIELD_ROLES),
         ),
-        readonly=("uploaded_at",),
+        # Set by the server: when the bytes arrived, and reuse flags (surveys.photo_flags).
+        readonly=("uploaded_at", "flags"),
         scope_rule=ScopeRule(parents=("survey", "visit")),
         creators=FIELD_ROLES,
         deleters=FIELD_ROLES,
         record_checks=(photo_has_owner,),
+        prefetch=photo_prefetch,
+        derive=photo_derive,
     )
 )

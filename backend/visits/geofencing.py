@@ -13,8 +13,16 @@ from typing import Any
 from django.db.models import Model
 
 from geo.geofence import GeofenceOutcome
+from geo.point import Point
 from stores.fences import StoreFence, as_uuid, fence_verdict, store_fence, store_fences
 from sync.registry import Candidate, Touched, WriteContext
+from visits.fraud import (
+    FLAG_FIELDS,
+    TravelLimits,
+    impossible_travel,
+    store_time_zone,
+    visit_flags,
+)
 from visits.models import GeofenceVerdict, Visit
 
 # Fields whose change means the check-in must be measured again.
@@ -147,14 +155,18 @@ def one_open_visit_per_rep(
 def visit_derive(
     touched: Sequence[Touched], data: VisitWriteData | None, context: WriteContext
 ) -> Collection[str]:
-    """Distance and verdict of new or moved check-ins; the acting rep on new visits."""
+    """Distance and verdict of new or moved check-ins; the acting rep on new visits; the
+    fraud flags of new or changed check-ins (`visits.fraud`), for the whole write at once."""
     names: set[str] = set()
     rep = _acting_rep(context)
+    flag_visits: list[Visit] = []
     for item in touched:
         visit = item.record
         if item.created and visit.rep_id is None and rep is not None:
             visit.rep_id = rep
             names.add("rep")
+        if item.created or item.changed & FLAG_FIELDS:
+            flag_visits.append(visit)
         if not item.created and not item.changed & CHECK_IN_FIELDS:
             continue
         values = {
@@ -168,4 +180,29 @@ def visit_derive(
             GeofenceVerdict.UNKNOWN if verdict is None else STORED_VERDICT[verdict.outcome]
         )
         names.update(("distance_m", "geofence"))
+    if flag_visits:
+        _derive_flags(flag_visits, data, context)
+        names.add("flags")
     return names
+
+
+def _derive_flags(visits: list[Visit], data: VisitWriteData | None, context: WriteContext) -> None:
+    def store_point(store_id: Any) -> Point | None:
+        fence = _fence_for(store_id, data, context)
+        return None if fence is None else fence.point
+
+    too_fast = impossible_travel(
+        visits=visits,
+        in_memory=context.held_of("visit"),
+        store_point=store_point,
+        limits=TravelLimits.configured(),
+    )
+    tz = store_time_zone()
+    for visit in visits:
+        fence = _fence_for(visit.store_id, data, context)
+        visit.flags = visit_flags(
+            visit=visit,
+            too_fast=as_uuid(visit.pk) in too_fast,
+            hours=None if fence is None else fence.opening_hours,
+            tz=tz,
+        )

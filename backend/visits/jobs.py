@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from visits.fraud import visit_mark_photo_reused
 from visits.services import followup_reminders_raise
 
 
@@ -9,3 +10,9 @@ from visits.services import followup_reminders_raise
 def raise_followup_reminders() -> int:
     """Hourly: reminders for follow-ups falling due. Idempotent, so a rerun is harmless."""
     return followup_reminders_raise()
+
+
+@shared_task
+def visit_photo_flags_refresh(*, visit_ids: list[str]) -> int:
+    """Flag visits that hold a photo reused from another store; safe to repeat."""
+    return visit_mark_photo_reused(visit_ids=visit_ids)

@@ -22,6 +22,15 @@ class GeofenceVerdict(models.TextChoices):
     FLAGGED = "flagged", "Outside the geofence"
 
 
+class VisitFlag(models.TextChoices):
+    """Signs that a check-in may not be what it claims; set by the server (visits.fraud)."""
+
+    OUTSIDE_GEOFENCE = "outside_geofence", "Checked in outside the store's geofence"
+    IMPOSSIBLE_TRAVEL = "impossible_travel", "Too fast from or to the rep's neighbouring check-in"
+    OUTSIDE_OPENING_HOURS = "outside_opening_hours", "Checked in while the store was closed"
+    PHOTO_REUSED = "photo_reused", "A photo of the visit was already used at another store"
+
+
 class Visit(SyncableModel):
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="visits")
     rep = models.ForeignKey(
@@ -41,11 +50,15 @@ class Visit(SyncableModel):
     )
     notes = models.TextField(blank=True, max_length=5000)
     outcome = models.CharField(max_length=200, blank=True)
+    # VisitFlag codes, sorted; computed by the server on every write path, never by phones.
+    flags = models.JSONField(default=list, blank=True)
 
     class Meta(SyncableModel.Meta):
         indexes = [
             *SyncableModel.Meta.indexes,
             models.Index(fields=["store", "check_in_at"], name="visit_store_check_in"),
+            # A rep's check-ins in time order: the neighbours impossible travel compares.
+            models.Index(fields=["rep", "check_in_at"], name="visit_rep_check_in"),
         ]
         constraints = [
             # A rep is at one store at a time: at most one visit without a check-out.

@@ -3,13 +3,16 @@
 from rest_framework import serializers
 
 from sync.serializers import WireSerializer, record_ref
-from visits.models import FollowUp, Visit
+from visits.models import FollowUp, Visit, VisitFlag
 
 
 class VisitWireSerializer(WireSerializer):
     store = record_ref()
     distance_m = serializers.FloatField(read_only=True, allow_null=True)
     geofence = serializers.CharField(read_only=True)
+    flags = serializers.ListField(
+        child=serializers.ChoiceField(choices=VisitFlag.choices), read_only=True
+    )
 
     class Meta:
         model = Visit
@@ -24,6 +27,7 @@ class VisitWireSerializer(WireSerializer):
             "check_out_at",
             "distance_m",
             "geofence",
+            "flags",
             "notes",
             "outcome",
         ]

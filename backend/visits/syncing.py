@@ -56,7 +56,9 @@ VISIT = register(
             visit_field("notes"),
             visit_field("outcome"),
         ),
-        readonly=("distance_m", "geofence"),
+        # Computed by the server (visits.geofencing, visits.fraud); a push that sets them is
+        # refused like any unknown field.
+        readonly=("distance_m", "geofence", "flags"),
         scope_rule=ScopeRule(parents=("store",)),
         creators=FIELD_ROLES,
         deleters=FIELD_ROLES,

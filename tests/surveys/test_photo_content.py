@@ -3,7 +3,6 @@
 import hashlib
 import os
 
-import boto3
 import pytest
 from django.core.files.storage import default_storage
 
@@ -18,16 +17,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(500)
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    }
-    return tmp_path
 
 
 def put(client, photo_id, body: bytes, content_type="image/jpeg"):
@@ -155,35 +144,6 @@ def test_a_manager_may_read_but_not_upload(media, client_for, world):
     manager = client_for("manager_north")
     assert put(manager, photo, JPEG).status_code == 403
     assert manager.get(f"/api/photos/{photo}/content").status_code == 200
-
-
-@pytest.fixture
-def s3(settings):
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **credentials)
-    client.create_bucket(Bucket="fieldline-photos")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "fieldline-photos",
-                "endpoint_url": endpoint,
-                "region_name": "us-east-1",
-                "access_key": "testing",
-                "secret_key": "testing",
-                "default_acl": None,
-            },
-        },
-    }
-    yield client
-    server.stop()
 
 
 def test_bytes_go_to_s3_compatible_storage(s3, client_for, world):
