@@ -180,6 +180,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StoreStatusEnum": "stores.models.StoreStatus",
         "TaskStatusEnum": "tasks.models.TaskStatus",
+        "SegmentEnum": "stores.models.Segment",
         "MutationStatusEnum": ["applied", "merged", "conflict", "rejected"],
     },
 }
