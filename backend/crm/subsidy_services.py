@@ -12,6 +12,7 @@ The CHECK constraints on the budget and batch rows are the second line.
 import datetime as dt
 import secrets
 import uuid
+from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
@@ -579,31 +580,35 @@ def coupon_use(
     return coupon
 
 
-def coupons_expire(*, now: dt.datetime | None = None) -> int:
-    """Expire the claimed coupons past their use window and grace, releasing what they
-    reserved: one transaction per budget (locked first, like every other write), a release
-    entry per coupon. Idempotent; returns how many expired."""
+EXPIRE_BATCH = 5000
+
+
+def coupons_expire(*, now: dt.datetime | None = None, limit: int = EXPIRE_BATCH) -> int:
+    """Expire up to `limit` claimed coupons past their use window and grace, releasing what
+    they reserved: one transaction per budget (locked first, like every other write), a
+    release entry per coupon. Idempotent and safe beside another worker (a coupon is
+    released only while still claimed, under its budget's lock); returns how many expired.
+    Registered as a background job (`process_jobs`), so each pass takes one bounded batch.
+    """
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.FIELDLINE["COUPON_USE_GRACE_DAYS"])
-    budgets = (
-        Coupon.objects.filter(state=CouponState.CLAIMED, use_until__lt=cutoff)
-        .values_list("batch__campaign__budget_id", flat=True)
-        .distinct()
-        .order_by("batch__campaign__budget_id")
+    due = Coupon.objects.filter(state=CouponState.CLAIMED, use_until__lt=cutoff).order_by(
+        "use_until", "pk"
     )
+    by_budget: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for coupon_id, budget_id in due.values_list("pk", "batch__campaign__budget_id")[:limit]:
+        by_budget[budget_id].append(coupon_id)
     expired = 0
-    for budget_id in list(budgets):
+    for budget_id in sorted(by_budget):
         with transaction.atomic():
             budget = _lock_budget(budget_id)
             coupons = list(
                 Coupon.objects.select_for_update()
-                .filter(
-                    batch__campaign__budget_id=budget_id,
-                    state=CouponState.CLAIMED,
-                    use_until__lt=cutoff,
-                )
+                .filter(pk__in=by_budget[budget_id], state=CouponState.CLAIMED)
                 .order_by("pk")
             )
+            if not coupons:
+                continue
             Coupon.objects.filter(pk__in=[c.pk for c in coupons]).update(
                 state=CouponState.EXPIRED, expired_at=now
             )

@@ -8,8 +8,10 @@ of an order's amount (100.00 -> 15.00).
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from crm.models import BudgetEntry, Coupon, CouponState, Order, SubsidyBudget
@@ -456,3 +458,25 @@ def test_coupon_lists_are_scoped(client_for, shop, people):
     filtered = client_for("hq").get("/api/coupons/", {"state": "used"})
     assert filtered.json()["count"] == 0
     assert client_for("hq").get("/api/coupons/", {"state": "nope"}).status_code == 400
+
+
+def test_expiry_works_in_bounded_batches_and_from_the_command(shop, people):
+    early = open_batch(
+        people["hq"], shop["campaign"], claim_opens_at=NOW - dt.timedelta(days=9), use_days=3
+    )
+    for store in ("a", "b"):
+        coupon_claim(
+            actor=people["hq"],
+            batch_id=early.pk,
+            store_id=shop["stores"][store],
+            now=NOW - dt.timedelta(days=9) + dt.timedelta(hours=1),
+        )  # usable until 6 days ago; grace ended 4 days ago
+
+    assert coupons_expire(limit=1) == 1
+    out = StringIO()
+    call_command("expire_coupons", stdout=out)
+
+    assert out.getvalue().strip() == "1 coupons expired"
+    assert Coupon.objects.filter(state="expired").count() == 2
+    assert budget_state(shop["budget"]) == (Decimal("100.00"), Decimal(0), Decimal(0))
+    assert_ledger_matches(shop["budget"])

@@ -33,7 +33,9 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger("fieldline.worker")
 
 # Dotted paths of the registered jobs, e.g. "reports.jobs.refresh_completeness".
-JOBS: list[str] = []
+JOBS: list[str] = [
+    "crm.subsidy_services.coupons_expire",
+]
 
 
 def load_jobs(paths: list[str]) -> list[tuple[str, Callable[[], int | None]]]:
