@@ -18,7 +18,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -178,6 +178,18 @@ class SubsidyBudgetListApi(ListAPIView):
         return Response(SubsidyBudgetSerializer(budget).data, status=status.HTTP_201_CREATED)
 
 
+class SubsidyBudgetDetailApi(RetrieveAPIView):
+    """One budget: its amount, what is reserved and used, and what is available."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+    serializer_class = SubsidyBudgetSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SubsidyBudget.objects.none()
+        return budget_list(actor=self.request.user)
+
+
 class SubsidyBudgetAllocateApi(APIView):
     """Add to a budget or cut it (HQ); a cut below what is reserved or used answers 409."""
 
@@ -304,6 +316,17 @@ class CampaignListApi(ListAPIView):
         except SubsidyError as error:
             raise SubsidyRefused(error) from error
         return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignDetailApi(RetrieveAPIView):
+    """One campaign you see."""
+
+    serializer_class = CampaignSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Campaign.objects.none()
+        return campaign_list(actor=self.request.user)
 
 
 class CampaignTransitionApi(APIView):

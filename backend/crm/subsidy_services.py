@@ -75,6 +75,9 @@ class SubsidyConflict(SubsidyError):
     status = 409
 
 
+# The largest amount a budget's columns hold (numeric(14, 2)).
+MAX_BUDGET = Decimal("999999999999.99")
+
 # --- the ledger -----------------------------------------------------------------------
 
 
@@ -183,6 +186,12 @@ def budget_allocate(
         raise SubsidyError(SubsidyErrorCode.INVALID, "Must not be 0.", field="amount")
     budget = _lock_budget(budget_id)
     amount = amount.quantize(CENT)
+    if budget.amount + amount > MAX_BUDGET:
+        raise SubsidyError(
+            SubsidyErrorCode.INVALID,
+            f"A budget holds at most {MAX_BUDGET}; this one has {budget.amount}.",
+            field="amount",
+        )
     if budget.available + amount < 0:
         raise SubsidyConflict(
             SubsidyErrorCode.BUDGET_BELOW_COMMITTED,
@@ -395,7 +404,8 @@ def coupon_claim(
     Under the budget lock, in this order: the campaign is approved, `now` is in the claim
     window, the store is targeted and not held out, the store is under its per-store limit,
     the batch has coupons left, the budget can pay the value. The first that fails is
-    answered; nothing is written.
+    answered; nothing is written. Every claim counts against the per-store limit, whether
+    its coupon was used or expired: the limit is on what a store may take, not hold.
     """
     now = now or timezone.now()
     with transaction.atomic():

@@ -10,6 +10,7 @@ from crm.apis import (
 from crm.subsidy_apis import (
     CampaignApproveApi,
     CampaignCloseApi,
+    CampaignDetailApi,
     CampaignListApi,
     CampaignQuoteApi,
     CouponBatchListApi,
@@ -18,6 +19,7 @@ from crm.subsidy_apis import (
     CouponUseApi,
     SubsidyAlertListApi,
     SubsidyBudgetAllocateApi,
+    SubsidyBudgetDetailApi,
     SubsidyBudgetLedgerApi,
     SubsidyBudgetListApi,
 )
@@ -30,6 +32,7 @@ urlpatterns = [
     path("analytics/forecast", SalesForecastApi.as_view(), name="analytics-forecast"),
     # Subsidies and coupons.
     path("subsidies/budgets/", SubsidyBudgetListApi.as_view(), name="subsidy-budgets"),
+    path("subsidies/budgets/<uuid:pk>/", SubsidyBudgetDetailApi.as_view(), name="subsidy-budget"),
     path(
         "subsidies/budgets/<uuid:pk>/allocations",
         SubsidyBudgetAllocateApi.as_view(),
@@ -41,6 +44,7 @@ urlpatterns = [
         name="subsidy-budget-ledger",
     ),
     path("subsidies/campaigns/", CampaignListApi.as_view(), name="subsidy-campaigns"),
+    path("subsidies/campaigns/<uuid:pk>/", CampaignDetailApi.as_view(), name="subsidy-campaign"),
     path(
         "subsidies/campaigns/<uuid:pk>/approve",
         CampaignApproveApi.as_view(),

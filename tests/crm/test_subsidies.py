@@ -7,8 +7,9 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from crm.models import BudgetEntry, CampaignStore, Order, SubsidyBudget
 from crm.subsidy_selectors import (
@@ -573,3 +574,64 @@ def test_the_required_uplift_is_a_setting(measured, people, settings):
     settings.FIELDLINE = {**settings.FIELDLINE, "SUBSIDY_ALERT_MIN_UPLIFT": -0.06}
 
     assert subsidy_alerts(actor=people["hq"], as_of=AS_OF) == []
+
+
+def test_budget_and_campaign_details_are_scoped(client_for, people, regions):
+    budget = make_budget(people["hq"], regions["north"], "100.00")
+    campaign = approved_campaign(people["hq"], budget)
+
+    assert (
+        client_for("manager_north").get(f"/api/subsidies/budgets/{budget.pk}/").json()["available"]
+        == "100.00"
+    )
+    assert (
+        client_for("manager_south").get(f"/api/subsidies/budgets/{budget.pk}/").status_code == 404
+    )
+    assert client_for("rep_north").get(f"/api/subsidies/budgets/{budget.pk}/").status_code == 403
+    assert (
+        client_for("rep_north").get(f"/api/subsidies/campaigns/{campaign.pk}/").json()["region"]
+        == "north"
+    )
+    assert (
+        client_for("rep_south").get(f"/api/subsidies/campaigns/{campaign.pk}/").status_code == 404
+    )
+
+
+def test_a_budget_cannot_grow_past_what_its_columns_hold(client_for, people, regions):
+    budget = make_budget(people["hq"], regions["north"], "999999999999.00")
+
+    response = client_for("hq").post(
+        f"/api/subsidies/budgets/{budget.pk}/allocations", {"amount": "1.00"}
+    )
+
+    assert response.status_code == 400
+    assert "amount" in response.json()
+    assert SubsidyBudget.objects.get(pk=budget.pk).amount == Decimal("999999999999.00")
+
+
+def test_lists_take_the_same_queries_for_one_row_or_many(client_for, people, regions):
+    hq_user = people["hq"]
+    stores = [make_store(people["rep_north"], f"s{n}", segment="tail_churn") for n in range(6)]
+    budget = make_budget(hq_user, regions["north"], "1000.00")
+    batch = open_batch(hq_user, approved_campaign(hq_user, budget))
+    client = client_for("manager_north")
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    coupon_claim(actor=hq_user, batch_id=batch.pk, store_id=stores[0])
+    one = {path: queries(path) for path in LIST_PATHS}
+    for store in stores[1:]:
+        coupon_claim(actor=hq_user, batch_id=batch.pk, store_id=store)
+    approved_campaign(hq_user, budget)
+    assert {path: queries(path) for path in LIST_PATHS} == one
+
+
+LIST_PATHS = (
+    "/api/coupons/",
+    "/api/subsidies/campaigns/",
+    "/api/subsidies/batches/",
+    "/api/subsidies/budgets/",
+)
