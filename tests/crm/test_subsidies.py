@@ -635,3 +635,15 @@ LIST_PATHS = (
     "/api/subsidies/batches/",
     "/api/subsidies/budgets/",
 )
+
+
+def test_the_ledger_is_append_only_in_the_database(people, regions):
+    budget = make_budget(people["hq"], regions["north"], "100.00")
+    entry = BudgetEntry.objects.get(budget=budget)
+
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        BudgetEntry.objects.filter(pk=entry.pk).update(amount=Decimal("1000000.00"))
+    if connection.vendor == "postgresql":  # SQLite's own test flush deletes rows
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            BudgetEntry.objects.filter(pk=entry.pk).delete()
+    assert BudgetEntry.objects.get(pk=entry.pk).amount == Decimal("100.00")

@@ -6,6 +6,47 @@ import uuid
 from django.conf import settings
 from django.db import migrations, models
 
+# The budget ledger is append-only in the database too: an entry can be neither changed nor
+# (on PostgreSQL) deleted. SQLite's test flush deletes rows, so there only updates are
+# refused; PostgreSQL's flush truncates, which row triggers do not see.
+LEDGER_TRIGGERS = {
+    "postgresql": (
+        [
+            """CREATE FUNCTION crm_budgetentry_append_only() RETURNS trigger AS $$
+            BEGIN
+                RAISE EXCEPTION 'crm_budgetentry is append-only' USING ERRCODE = 'restrict_violation';
+            END $$ LANGUAGE plpgsql""",
+            """CREATE TRIGGER crm_budgetentry_append_only BEFORE UPDATE OR DELETE
+            ON crm_budgetentry FOR EACH ROW EXECUTE FUNCTION crm_budgetentry_append_only()""",
+        ],
+        [
+            "DROP TRIGGER IF EXISTS crm_budgetentry_append_only ON crm_budgetentry",
+            "DROP FUNCTION IF EXISTS crm_budgetentry_append_only()",
+        ],
+    ),
+    "sqlite": (
+        [
+            """CREATE TRIGGER crm_budgetentry_append_only BEFORE UPDATE ON crm_budgetentry
+            BEGIN SELECT RAISE(ABORT, 'crm_budgetentry is append-only'); END""",
+        ],
+        ["DROP TRIGGER IF EXISTS crm_budgetentry_append_only"],
+    ),
+}
+
+
+def ledger_triggers(apps, schema_editor, *, drop=False):
+    create, remove = LEDGER_TRIGGERS.get(schema_editor.connection.vendor, ([], []))
+    for statement in remove if drop else create:
+        schema_editor.execute(statement)
+
+
+def create_ledger_triggers(apps, schema_editor):
+    ledger_triggers(apps, schema_editor)
+
+
+def drop_ledger_triggers(apps, schema_editor):
+    ledger_triggers(apps, schema_editor, drop=True)
+
 
 class Migration(migrations.Migration):
 
@@ -205,4 +246,5 @@ class Migration(migrations.Migration):
             model_name='budgetentry',
             constraint=models.CheckConstraint(condition=models.Q(('available_after__gte', 0)), name='budgetentry_balance_not_negative'),
         ),
+        migrations.RunPython(create_ledger_triggers, drop_ledger_triggers),
     ]
