@@ -7,6 +7,7 @@ equal what its ledger adds up to, and no balance is ever negative. On PostgreSQL
 queue on the budget row's lock; on SQLite each transaction begins IMMEDIATE.
 """
 
+import datetime as dt
 import threading
 from collections import Counter
 from decimal import Decimal
@@ -14,9 +15,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from crm.models import BudgetEntry, Coupon, SubsidyBudget
+from crm.models import BudgetEntry, Coupon, Order, SubsidyBudget
 from crm.subsidy_selectors import ledger_totals
-from crm.subsidy_services import SubsidyError, budget_allocate, coupon_claim
+from crm.subsidy_services import SubsidyError, budget_allocate, coupon_claim, coupon_use
 from tests.conftest import PASSWORD
 from tests.crm.subsidy_fixtures import approved_campaign, make_budget, make_store, open_batch
 from tests.live_client import LiveClient
@@ -181,3 +182,46 @@ def test_a_claim_waits_for_the_budget_lock(crowd, people):
     entry = BudgetEntry.objects.get(coupon=result["coupon"])
     assert entry.available_after == Decimal("1050.00")  # 1150.00 the holder left, less 100.00
     assert_budget_consistent(crowd["budget"], reserved=Decimal("100.00"), claims=1)
+
+
+def test_two_coupons_racing_for_one_order_leave_it_with_one(people, regions):
+    """Coupons of two budgets (October's and November's) lock different rows, so only the
+    unique constraint on the order stands between them: one use wins, the other is 409."""
+    hq = people["hq"]
+    store = make_store(people["rep_north"], "both", segment="early_growth")
+    october = make_budget(
+        hq, regions["north"], "100.00", start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31)
+    )
+    november = make_budget(
+        hq, regions["north"], "100.00", start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30)
+    )
+    coupons = []
+    for budget, claimed_at in (
+        (october, dt.datetime(2026, 10, 30, 9, tzinfo=dt.UTC)),
+        (november, dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)),
+    ):
+        campaign = approved_campaign(
+            hq, budget, starts_on=budget.period_start, ends_on=budget.period_end
+        )
+        batch = open_batch(hq, campaign, claim_opens_at=claimed_at - dt.timedelta(hours=1))
+        coupons.append(coupon_claim(actor=hq, batch_id=batch.pk, store_id=store, now=claimed_at))
+    placed = Order.objects.create(
+        external_id="shared", store_id=store, order_date=dt.date(2026, 11, 2), amount=Decimal(200)
+    )
+
+    results = run_at_once(
+        2,
+        lambda i: (
+            coupon_use(
+                actor=hq,
+                coupon_id=coupons[i].pk,
+                order_id=placed.pk,
+                now=dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC),
+            ).state
+        ),
+    )
+
+    assert sorted(map(str, results)) == ["order_has_coupon", "used"], results
+    assert Coupon.objects.filter(order=placed).count() == 1
+    used = sum(SubsidyBudget.objects.get(pk=b.pk).used for b in (october, november))
+    assert used == Decimal("10.00")
