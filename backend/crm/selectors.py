@@ -197,15 +197,17 @@ class SiteFeatures:
     equipment: tuple[str, ...]
 
 
-def store_site_features() -> list[SiteFeatures]:
-    """Every live store with its current segment and grade and its latest survey's features,
-    in one query."""
+def store_site_features(*, store_ids: Iterable[uuid.UUID] | None = None) -> list[SiteFeatures]:
+    """Every live store (or those of `store_ids`) with its current segment and grade and its
+    latest survey's features, in one query."""
     latest = SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False).order_by(
         "-captured_at", "-created_at"
     )
+    stores = Store.objects.filter(deleted=False)
+    if store_ids is not None:
+        stores = stores.filter(pk__in=list(store_ids))
     rows = (
-        Store.objects.filter(deleted=False)
-        .annotate(
+        stores.annotate(
             survey_tat=Subquery(latest.values("trade_area_type")[:1]),
             survey_footfall=Subquery(latest.values("footfall_weekday")[:1]),
             survey_area=Subquery(latest.values("area_m2")[:1]),

@@ -169,6 +169,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "surveys.jobs.photo_thumbnails_sweep",
         "schedule": env.float("FIELDLINE_THUMBNAIL_SWEEP_EVERY_S", default=600.0),
     },
+    # Coupons past their use window give their value back to the budget.
+    "expire-coupons": {"task": "crm.expire_coupons", "schedule": crontab(minute="*/15")},
 }
 
 # Request bodies: a sync push of 500 mutations fits well within this.
@@ -210,6 +212,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StoreStatusEnum": "stores.models.StoreStatus",
         "TaskStatusEnum": "tasks.models.TaskStatus",
+        "SegmentEnum": "stores.models.Segment",
         "MutationStatusEnum": ["applied", "merged", "conflict", "rejected"],
     },
 }
@@ -285,6 +288,43 @@ FIELDLINE = {
     # Sales forecast: the comparable per-store sales of a trade-area type are averaged over
     # the orders of this many days up to the as-of date.
     "FORECAST_WINDOW_DAYS": env.int("FIELDLINE_FORECAST_WINDOW_DAYS", default=28),
+    # Subsidies and coupons. A batch's claim window lasts at most (and by default)
+    # COUPON_CLAIM_WINDOW_DAYS; a claimed coupon is usable for at most (and by default)
+    # COUPON_USE_WINDOW_DAYS, and may still be redeemed COUPON_USE_GRACE_DAYS later for an
+    # order dated within its window (orders arrive from the ERP a day or two late); a store
+    # claims at most COUPON_PER_STORE_LIMIT coupons of a batch unless the batch says so.
+    "COUPON_CLAIM_WINDOW_DAYS": env.int("FIELDLINE_COUPON_CLAIM_WINDOW_DAYS", default=90),
+    "COUPON_USE_WINDOW_DAYS": env.int("FIELDLINE_COUPON_USE_WINDOW_DAYS", default=7),
+    "COUPON_USE_GRACE_DAYS": env.int("FIELDLINE_COUPON_USE_GRACE_DAYS", default=2),
+    "COUPON_PER_STORE_LIMIT": env.int("FIELDLINE_COUPON_PER_STORE_LIMIT", default=1),
+    # Margin floor: orders carry no cost, so an order's margin is its amount x
+    # COUPON_MARGIN_RATE (the gross margin rate); after the coupon it must stay at least
+    # COUPON_MARGIN_FLOOR x the amount, i.e. a coupon is at most amount x (rate - floor).
+    "COUPON_MARGIN_RATE": env.float("FIELDLINE_COUPON_MARGIN_RATE", default=0.30),
+    "COUPON_MARGIN_FLOOR": env.float("FIELDLINE_COUPON_MARGIN_FLOOR", default=0.15),
+    # Subsidy X = a + Y^t x (b - a): Y = weighted mean of the store's price sensitivity
+    # (by RFM segment; stores without orders count as "") and its site potential (as in
+    # the ABC grade); t is a campaign's default exponent.
+    "SUBSIDY_SCORE_WEIGHTS": {"price_sensitivity": 0.5, "potential": 0.5},
+    "SUBSIDY_PRICE_SENSITIVITY_BY_SEGMENT": {
+        "head_active": 0.2,
+        "head_warning": 0.6,
+        "mid_growth": 0.5,
+        "early_growth": 0.7,
+        "mid_churn": 0.8,
+        "tail_churn": 1.0,
+        "": 0.5,
+    },
+    "SUBSIDY_EXPONENT_T": env.float("FIELDLINE_SUBSIDY_EXPONENT_T", default=1.0),
+    # A campaign's default share of its target stores held out (no coupons) for comparison.
+    "SUBSIDY_HOLDOUT_SHARE": env.float("FIELDLINE_SUBSIDY_HOLDOUT_SHARE", default=0.10),
+    # Alerts: a budget with at least this share reserved or used is nearly spent ...
+    "SUBSIDY_BUDGET_ALERT_SHARE": env.float("FIELDLINE_SUBSIDY_BUDGET_ALERT_SHARE", default=0.90),
+    # ... and a campaign that has spent, running at least SUBSIDY_ALERT_MIN_DAYS, whose
+    # treated stores' GMV growth beats the holdout's by less than SUBSIDY_ALERT_MIN_UPLIFT
+    # (a fraction: 0.02 = two points of growth) is spending without effect.
+    "SUBSIDY_ALERT_MIN_DAYS": env.int("FIELDLINE_SUBSIDY_ALERT_MIN_DAYS", default=14),
+    "SUBSIDY_ALERT_MIN_UPLIFT": env.float("FIELDLINE_SUBSIDY_ALERT_MIN_UPLIFT", default=0.0),
 }
 
 LOGGING = {
