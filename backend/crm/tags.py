@@ -182,7 +182,10 @@ def _check_text(name: str, value: Any, where: str) -> list[str]:
         return [f"{where}: value must be a string of at most 50 characters."]
     allowed = TEXT_CHOICES.get(name) or LIST_CHOICES.get(name)
     if allowed is not None and value not in allowed:
-        return [f"{where}: {value!r} is not a {name}; use one of {', '.join(sorted(allowed))}."]
+        return [
+            f"{where}: {value!r} is not a known {name} value; "
+            f"use one of {', '.join(sorted(allowed))}."
+        ]
     return []
 
 
