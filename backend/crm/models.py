@@ -73,7 +73,7 @@ class CallOutcome(models.TextChoices):
     REACHED_INTERESTED = "reached_interested", "Reached: interested, no order yet"
     REACHED_NO_INTEREST = "reached_no_interest", "Reached: not interested"
     REACHED_SURVEY_DONE = "reached_survey_done", "Reached: survey questions answered"
-    CALLBACK_REQUESTED = "callback_requested", "Asked to be called back (next_contact_on)"
+    CALLBACK_REQUESTED = "callback_requested", "Asked to be called back"
     NO_ANSWER = "no_answer", "No answer"
     WRONG_NUMBER = "wrong_number", "Wrong number"
     STORE_CLOSED = "store_closed", "Store closed for good"
