@@ -7,7 +7,9 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.call_services import call_claim_next, call_queues_generate
@@ -412,3 +414,30 @@ def test_agents_claiming_at_once_each_get_a_different_call(people):
     by_call = {call_id: agent for agent, call_id in claimed}
     assert all(status == CallStatus.CLAIMED for _, status, _ in rows)
     assert {pk: agent for pk, _, agent in rows} == by_call
+
+
+@pytest.mark.django_db
+def test_queue_generation_is_set_based(people):
+    def fill(names: list[str]) -> int:
+        for name in names:
+            order(store(people, name), "2026-11-27")
+        with CaptureQueriesContext(connection) as queries:
+            call_queues_generate(now=NOW)
+        return len(queries)
+
+    few = fill(["a", "b"])
+    many = fill([f"more {n}" for n in range(20)])
+
+    assert Call.objects.filter(queue="new_customer_callback").count() == 22
+    assert Call.objects.filter(queue="survey_by_phone").count() == 22
+    assert many == few
+
+
+@pytest.mark.django_db
+def test_the_command_fills_the_queues(people, capsys):
+    store(people, "never surveyed")
+
+    call_command("generate_call_queues", "--today", "2026-11-30")
+
+    assert "0 expired, 1 survey calls, 0 new-customer callbacks queued" in capsys.readouterr().out
+    assert Call.objects.get().queue == "survey_by_phone"
