@@ -178,8 +178,8 @@ def _is_number(value: Any) -> bool:
 
 
 def _check_text(name: str, value: Any, where: str) -> list[str]:
-    if not isinstance(value, str) or len(value) > 50:
-        return [f"{where}: value must be a string of at most 50 characters."]
+    if not isinstance(value, str) or len(value) > 50 or "\x00" in value:
+        return [f"{where}: value must be a string of at most 50 characters (no NUL)."]
     allowed = TEXT_CHOICES.get(name) or LIST_CHOICES.get(name)
     if allowed is not None and value not in allowed:
         return [

@@ -213,6 +213,7 @@ def test_computed_tags_are_dispatch_filters_and_on_the_store_record(history, peo
         ([{"field": "segment", "op": "in", "value": []}], "list of 1 to 50"),
         ([{"field": "segment", "op": "eq"}], "exactly field, op and value"),
         ([{"field": "orders", "op": "exists", "value": 1}], "true or false"),
+        ([{"field": "tags", "op": "contains", "value": "a\x00b"}], "no NUL"),
     ],
 )
 def test_bad_conditions_are_refused_with_a_reason(conditions, message):
