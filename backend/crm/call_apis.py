@@ -30,6 +30,12 @@ class CallSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="store.region_id", read_only=True)
     owner = serializers.IntegerField(source="store.owner_id", read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
+    # Declared, so that the schema does not carry the database's integer range.
+    callback_day = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="New-customer callbacks: day after the first order.",
+    )
 
     class Meta:
         model = Call
