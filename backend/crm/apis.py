@@ -5,6 +5,8 @@ import shutil
 import tempfile
 
 from django.conf import settings
+from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers, status
@@ -18,9 +20,10 @@ from rest_framework.views import APIView
 from accounts.models import Region, Role
 from accounts.permissions import IsHQ, IsOffice
 from crm.imports import OrderFileError
+from crm.jobs import analytics_recompute_job
 from crm.models import AnalyticsRun
 from crm.selectors import churn_warnings, order_anomalies, sales_forecast
-from crm.services import analytics_recompute, orders_import
+from crm.services import analytics_run_request, orders_import
 from fieldline.pagination import PageNumberPagination
 
 
@@ -96,18 +99,38 @@ class AnalyticsRecomputeInputSerializer(serializers.Serializer):
 
 
 class AnalyticsRecomputeApi(APIView):
-    """Recompute RFM segments, ABC grades and churn warnings now; answers the recorded run."""
+    """Ask for a recompute of RFM segments, ABC grades, tags and churn warnings.
+
+    The recompute runs as a background job once this request has committed; the answer is
+    the recorded run, to follow at `GET /api/analytics/runs/{id}` (`finished_at` and
+    `counts` are set when it has run). Without a task queue (the demo) it has run already.
+    """
 
     permission_classes = [IsAuthenticated, IsHQ]
 
     @extend_schema(
-        request=AnalyticsRecomputeInputSerializer, responses={201: AnalyticsRunSerializer}
+        request=AnalyticsRecomputeInputSerializer, responses={202: AnalyticsRunSerializer}
     )
     def post(self, request: Request) -> Response:
         payload = AnalyticsRecomputeInputSerializer(data=request.data or {})
         payload.is_valid(raise_exception=True)
-        result = analytics_recompute(actor=request.user, as_of=payload.validated_data.get("as_of"))
-        return Response(AnalyticsRunSerializer(result.run).data, status=status.HTTP_201_CREATED)
+        with transaction.atomic():
+            run = analytics_run_request(
+                actor=request.user, as_of=payload.validated_data.get("as_of")
+            )
+            analytics_recompute_job.delay_on_commit(run_id=str(run.pk))
+        run.refresh_from_db()
+        return Response(AnalyticsRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AnalyticsRunApi(APIView):
+    """One analytics run: its parameters, when it ran and what it changed."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(responses={200: AnalyticsRunSerializer})
+    def get(self, request: Request, pk) -> Response:
+        return Response(AnalyticsRunSerializer(get_object_or_404(AnalyticsRun, pk=pk)).data)
 
 
 class ChurnWarningSerializer(serializers.Serializer):

@@ -1,11 +1,45 @@
-"""Background jobs of the crm app (see fieldline/celery.py)."""
+"""Background jobs of the customer analytics (Celery; inline without a broker).
+
+All are safe to run again, as the worker's late acknowledgement may do: a requested
+recompute that has finished is not run twice, and the queue fill adds nothing the second
+time.
+"""
+
+import datetime as dt
+import uuid
 
 from celery import shared_task
+from django.db import transaction
 
+from crm.call_services import call_queues_generate
+from crm.models import AnalyticsRun
+from crm.services import analytics_recompute
 from crm.subsidy_services import coupons_expire
 
 
-@shared_task(name="crm.expire_coupons")
+@shared_task
+def analytics_recompute_job(run_id: str | None = None, as_of: str | None = None) -> str | None:
+    """Run a requested recompute (`run_id`, from the API) or, on the nightly schedule, a
+    new one as of `as_of` (default today). Returns the run's id."""
+    if run_id is None:
+        day = dt.date.fromisoformat(as_of) if as_of else None
+        return str(analytics_recompute(actor=None, as_of=day).run.pk)
+    with transaction.atomic():
+        # Locked, so a redelivered job waits for the first and then finds the run finished.
+        run = AnalyticsRun.objects.select_for_update().filter(pk=uuid.UUID(run_id)).first()
+        if run is None or run.finished_at is not None:
+            return None
+        return str(analytics_recompute(actor=run.started_by, run=run).run.pk)
+
+
+@shared_task
+def call_queues_generate_job(today: str | None = None) -> dict[str, int]:
+    """Expire stale calls, queue surveys by phone and new-customer callbacks."""
+    day = dt.date.fromisoformat(today) if today else None
+    return call_queues_generate(today=day).as_dict()
+
+
+@shared_task
 def expire_coupons() -> int:
-    """Expire coupons past their use window, one bounded batch per run; safe to repeat."""
+    """Expire coupons past their use window, one bounded batch per run."""
     return coupons_expire()

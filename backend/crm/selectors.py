@@ -12,12 +12,12 @@ import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
 
 from accounts.models import User
 from accounts.scope import scoped_queryset
@@ -195,11 +195,17 @@ class SiteFeatures:
     footfall_weekday: int | None
     area_m2: float | None
     equipment: tuple[str, ...]
+    # What the tags are computed from and written over.
+    region: str = ""
+    status: str = ""
+    has_survey: bool = False
+    tags: tuple[str, ...] = ()
+    tag_kinds: Mapping[str, str] = field(default_factory=dict)
 
 
 def store_site_features(*, store_ids: Iterable[uuid.UUID] | None = None) -> list[SiteFeatures]:
-    """Every live store (or those of `store_ids`) with its current segment and grade and its
-    latest survey's features, in one query."""
+    """Every live store (or those of `store_ids`) with its current segment, grade and tags
+    and its latest survey's features, in one query."""
     latest = SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False).order_by(
         "-captured_at", "-created_at"
     )
@@ -212,6 +218,7 @@ def store_site_features(*, store_ids: Iterable[uuid.UUID] | None = None) -> list
             survey_footfall=Subquery(latest.values("footfall_weekday")[:1]),
             survey_area=Subquery(latest.values("area_m2")[:1]),
             survey_equipment=Subquery(latest.values("equipment")[:1]),
+            has_survey=Exists(SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False)),
         )
         .values_list(
             "pk",
@@ -222,13 +229,30 @@ def store_site_features(*, store_ids: Iterable[uuid.UUID] | None = None) -> list
             "survey_footfall",
             "survey_area",
             "survey_equipment",
+            "region_id",
+            "status",
+            "has_survey",
+            "tags",
+            "tag_kinds",
         )
         .order_by()
     )
     features = []
-    for pk, segment, grade, tat, survey_tat, footfall, area, equipment in rows.iterator(
-        chunk_size=5000
-    ):
+    for (
+        pk,
+        segment,
+        grade,
+        tat,
+        survey_tat,
+        footfall,
+        area,
+        equipment,
+        region,
+        status,
+        has_survey,
+        tags,
+        tag_kinds,
+    ) in rows.iterator(chunk_size=5000):
         if isinstance(equipment, str):  # a JSON column read through a subquery on SQLite
             equipment = json.loads(equipment)
         features.append(
@@ -240,6 +264,11 @@ def store_site_features(*, store_ids: Iterable[uuid.UUID] | None = None) -> list
                 footfall_weekday=footfall,
                 area_m2=area,
                 equipment=tuple(item for item in equipment or () if isinstance(item, str)),
+                region=region,
+                status=status,
+                has_survey=bool(has_survey),
+                tags=tuple(tag for tag in tags or () if isinstance(tag, str)),
+                tag_kinds=tag_kinds if isinstance(tag_kinds, dict) else {},
             )
         )
     return features

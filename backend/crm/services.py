@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from itertools import groupby
 from typing import Any, TextIO
@@ -15,11 +15,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from crm.call_services import calls_queue_reactivation
 from crm.imports import MAX_AMOUNT, OrderFileError, ParsedLine, check_header, parse_line
-from crm.models import AnalyticsRun, AnalyticsRunKind, Order, OrderLine
+from crm.models import AnalyticsRun, AnalyticsRunKind, Order, OrderLine, TagRule
 from crm.selectors import (
     AnalyticsParameters,
     ChurnWarning,
+    SiteFeatures,
+    StoreOrderStats,
     abc_grade,
     churn_flags,
     intent_score,
@@ -27,6 +30,17 @@ from crm.selectors import (
     rfm_segments,
     store_order_stats,
     store_site_features,
+)
+from crm.tags import (
+    RuleTag,
+    StoreFacts,
+    TagRuleInvalid,
+    computed_tag_names,
+    days_between,
+    merged_tags,
+    model_features,
+    parse_conditions,
+    store_tags,
 )
 from stores.models import Segment, Store
 from sync.bulk import bulk_create_records, bulk_update_records
@@ -301,34 +315,62 @@ class RecomputeResult:
     segments: dict[uuid.UUID, str]
     grades: dict[uuid.UUID, str]
     warnings: list[ChurnWarning]
+    tags: dict[uuid.UUID, dict[str, str]]
 
 
 OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
 
 
-@transaction.atomic
-def analytics_recompute(*, actor: User | None, as_of: dt.date | None = None) -> RecomputeResult:
-    """Recompute every store's RFM segment and ABC grade, flag churn, queue reactivations.
-
-    Segments and grades are written through the sync engine's bulk path (only stores whose
-    values change get a new version, so phones pull just those); a flagged grade-A store
-    (now or until this run) with an owner gets one `reactivation` task unless one is already
-    open. The run, its
-    parameters and its counts are recorded.
-    """
+def analytics_run_request(*, actor: User | None, as_of: dt.date | None = None) -> AnalyticsRun:
+    """Record a recompute asked for now, to be run by `analytics_recompute(run=...)` (a
+    background job): the caller gets the run to follow at once."""
     params = AnalyticsParameters.from_settings(as_of=as_of or timezone.localdate())
-    run = AnalyticsRun.objects.create(
+    return AnalyticsRun.objects.create(
         kind=AnalyticsRunKind.RECOMPUTE,
         started_by=actor,
         started_at=timezone.now(),
         parameters=params.wire(),
     )
+
+
+@transaction.atomic
+def analytics_recompute(
+    *,
+    actor: User | None,
+    as_of: dt.date | None = None,
+    run: AnalyticsRun | None = None,
+) -> RecomputeResult:
+    """Recompute every store's RFM segment, ABC grade and tags; flag churn, queue
+    reactivations.
+
+    Segments, grades and tags are written through the sync engine's bulk path (only stores
+    whose values change get a new version, so phones pull just those). Every churn warning
+    queues a `reactivation` call (crm/call_services.py); a flagged grade-A store (now or
+    until this run) with an owner also gets one `reactivation` visit task unless one is
+    already open. The run records its parameters, the tag rules it applied and its counts;
+    given a requested `run` (from `analytics_run_request`), that run is filled in.
+    """
+    if run is not None:
+        as_of = dt.date.fromisoformat(run.parameters["as_of"])
+        actor = run.started_by
+    params = AnalyticsParameters.from_settings(as_of=as_of or timezone.localdate())
+    now = timezone.now()
+    if run is None:
+        run = AnalyticsRun(kind=AnalyticsRunKind.RECOMPUTE, started_by=actor)
+    run.started_at = now
+    run.parameters = params.wire()
+    run.save()
     stats = store_order_stats(params=params)
     segments, averages = rfm_segments(stats=stats, as_of=params.as_of)
     stats_of = {row.store_id: row for row in stats}
     sites = store_site_features()
+    warnings = churn_flags(stats=stats, segment_of=segments, params=params)
+    flagged = {warning.store_id for warning in warnings}
+    rules = active_rule_tags()
+    tag_conf = TagConfig.from_settings(rule_names=TagRule.objects.values_list("name", flat=True))
     grades: dict[uuid.UUID, str] = {}
-    changes: dict[uuid.UUID, dict[str, str]] = {}
+    tags_of: dict[uuid.UUID, dict[str, str]] = {}
+    changes: dict[uuid.UUID, dict[str, Any]] = {}
     for site in sites:
         row = stats_of.get(site.store_id)
         intent = intent_score(
@@ -338,8 +380,29 @@ def analytics_recompute(*, actor: User | None, as_of: dt.date | None = None) -> 
         grade = abc_grade(intent=intent, potential=potential, params=params)
         grades[site.store_id] = grade
         segment = segments.get(site.store_id, "")
-        wanted = {"segment": segment, "grade": grade}
-        current = {"segment": site.segment, "grade": site.grade}
+        kinds = _store_tags(
+            site=site,
+            row=row,
+            segment=segment,
+            grade=grade,
+            intent=intent,
+            potential=potential,
+            churn_warning=site.store_id in flagged,
+            params=params,
+            conf=tag_conf,
+            rules=rules,
+        )
+        tags_of[site.store_id] = kinds
+        tags = merged_tags(
+            current=site.tags, current_kinds=site.tag_kinds, computed=kinds, owned=tag_conf.owned
+        )
+        wanted = {"segment": segment, "grade": grade, "tags": tags, "tag_kinds": kinds}
+        current = {
+            "segment": site.segment,
+            "grade": site.grade,
+            "tags": list(site.tags),
+            "tag_kinds": dict(site.tag_kinds),
+        }
         if wanted != current:
             changes[site.store_id] = {k: v for k, v in wanted.items() if current[k] != v}
     changed = bulk_update_records(
@@ -350,7 +413,6 @@ def analytics_recompute(*, actor: User | None, as_of: dt.date | None = None) -> 
         device_id=f"analytics-{run.pk}",
     )
 
-    warnings = churn_flags(stats=stats, segment_of=segments, params=params)
     # A key account before this run counts too: the lapse that flags it also lowers the
     # intent that kept it at A.
     key_accounts = {site.store_id for site in sites if site.grade == "A"} | {
@@ -359,7 +421,12 @@ def analytics_recompute(*, actor: User | None, as_of: dt.date | None = None) -> 
     tasks = _queue_reactivations(
         actor=actor, run=run, params=params, warnings=warnings, key_accounts=key_accounts
     )
+    calls = calls_queue_reactivation(warnings=warnings, run=run, now=now)
 
+    tag_counts: dict[str, int] = defaultdict(int)
+    for kinds in tags_of.values():
+        for tag in kinds:
+            tag_counts[tag] += 1
     run.finished_at = timezone.now()
     run.counts = {
         "stores": len(sites),
@@ -370,19 +437,115 @@ def analytics_recompute(*, actor: User | None, as_of: dt.date | None = None) -> 
             for segment in Segment.values
         },
         "grades": {grade: sum(1 for g in grades.values() if g == grade) for grade in "ABC"},
+        "tags": dict(sorted(tag_counts.items())),
         "stores_changed": changed,
         "churn_warnings": len(warnings),
         "reactivation_tasks": tasks,
+        "reactivation_calls": calls,
     }
     run.parameters = params.wire() | {
         "averages": {
             "recency_days": averages.recency_days,
             "frequency": averages.frequency,
             "monetary": str(averages.monetary),
-        }
+        },
+        "tags": tag_conf.wire(),
+        "tag_rules": [
+            {"name": rule.name, "conditions": [asdict(c) for c in rule.conditions]}
+            for rule in rules
+        ],
     }
     run.save(update_fields=["finished_at", "counts", "parameters"])
-    return RecomputeResult(run=run, segments=segments, grades=grades, warnings=warnings)
+    return RecomputeResult(
+        run=run, segments=segments, grades=grades, warnings=warnings, tags=tags_of
+    )
+
+
+@dataclass(frozen=True)
+class TagConfig:
+    """The tag thresholds of one recompute, and every tag name the recompute owns."""
+
+    new_customer_days: int
+    high_footfall: int
+    models: dict[str, Any]
+    owned: frozenset[str]
+
+    @classmethod
+    def from_settings(cls, *, rule_names: Iterable[str]) -> "TagConfig":
+        conf = settings.FIELDLINE
+        models = conf["TAG_MODELS"]
+        return cls(
+            new_customer_days=conf["TAG_NEW_CUSTOMER_DAYS"],
+            high_footfall=conf["TAG_HIGH_FOOTFALL"],
+            models=models,
+            owned=frozenset(computed_tag_names(models_conf=models) | set(rule_names)),
+        )
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "new_customer_days": self.new_customer_days,
+            "high_footfall": self.high_footfall,
+            "models": self.models,
+        }
+
+
+def active_rule_tags() -> list[RuleTag]:
+    """The active HQ rule tags (conditions were validated when saved; one that no longer
+    parses is skipped rather than failing the whole recompute)."""
+    rules = []
+    for name, conditions in TagRule.objects.filter(active=True).values_list("name", "conditions"):
+        try:
+            rules.append(RuleTag(name=name, conditions=tuple(parse_conditions(conditions))))
+        except TagRuleInvalid:
+            continue
+    return rules
+
+
+def _store_tags(
+    *,
+    site: SiteFeatures,
+    row: StoreOrderStats | None,
+    segment: str,
+    grade: str,
+    intent: float,
+    potential: float,
+    churn_warning: bool,
+    params: AnalyticsParameters,
+    conf: TagConfig,
+    rules: Sequence[RuleTag],
+) -> dict[str, str]:
+    facts = StoreFacts(
+        segment=segment,
+        grade=grade,
+        status=site.status,
+        region=site.region,
+        trade_area_type=site.trade_area_type,
+        has_survey=site.has_survey,
+        footfall_weekday=site.footfall_weekday,
+        area_m2=site.area_m2,
+        equipment=site.equipment,
+        orders=row.orders if row else 0,
+        window_orders=row.window_orders if row else 0,
+        window_amount=row.window_amount if row else Decimal(0),
+        days_since_first_order=days_between(params.as_of, row.first_order if row else None),
+        days_since_last_order=days_between(params.as_of, row.last_order if row else None),
+        intent=intent,
+        potential=potential,
+        churn_warning=churn_warning,
+        manual_tags=tuple(
+            tag for tag in site.tags if tag not in conf.owned and tag not in site.tag_kinds
+        ),
+    )
+    features = model_features(
+        facts=facts, full_footfall=params.full_footfall, full_area_m2=params.full_area_m2
+    )
+    return store_tags(
+        facts=replace(facts, features=features),
+        rules=rules,
+        models_conf=conf.models,
+        new_customer_days=conf.new_customer_days,
+        high_footfall=conf.high_footfall,
+    )
 
 
 def _queue_reactivations(

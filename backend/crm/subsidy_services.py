@@ -598,7 +598,7 @@ def coupons_expire(*, now: dt.datetime | None = None, limit: int = EXPIRE_BATCH)
     they reserved: one transaction per budget (locked first, like every other write), a
     release entry per coupon. Idempotent and safe beside another worker (a coupon is
     released only while still claimed, under its budget's lock); returns how many expired.
-    Run by the `crm.expire_coupons` job every quarter hour, one bounded batch a run.
+    Run by the `crm.jobs.expire_coupons` job every quarter hour, one bounded batch a run.
     """
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.FIELDLINE["COUPON_USE_GRACE_DAYS"])

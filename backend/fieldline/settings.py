@@ -158,10 +158,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic jobs, enqueued by `celery -A fieldline beat` (one scheduler per deployment).
+# Periodic jobs, enqueued by `celery -A fieldline beat` (one scheduler per deployment):
+# the nightly analytics recompute, then the call-center queues for the morning shift,
+# and the housekeeping below.
 CELERY_BEAT_SCHEDULE: dict = {
+    "analytics-recompute": {
+        "task": "crm.jobs.analytics_recompute_job",
+        "schedule": crontab(hour=env.int("ANALYTICS_RECOMPUTE_HOUR", default=2), minute=0),
+    },
+    "call-queues": {
+        "task": "crm.jobs.call_queues_generate_job",
+        "schedule": crontab(hour=env.int("CALL_QUEUES_HOUR", default=5), minute=0),
+    },
     "raise-followup-reminders": {
-        "task": "visits.raise_followup_reminders",
+        "task": "visits.jobs.raise_followup_reminders",
         "schedule": crontab(minute=5),
     },
     # Thumbnails a lost or failed job did not make (bounded batch per run).
@@ -170,7 +180,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": env.float("FIELDLINE_THUMBNAIL_SWEEP_EVERY_S", default=600.0),
     },
     # Coupons past their use window give their value back to the budget.
-    "expire-coupons": {"task": "crm.expire_coupons", "schedule": crontab(minute="*/15")},
+    "expire-coupons": {"task": "crm.jobs.expire_coupons", "schedule": crontab(minute="*/15")},
 }
 
 # Request bodies: a sync push of 500 mutations fits well within this.
@@ -325,6 +335,46 @@ FIELDLINE = {
     # (a fraction: 0.02 = two points of growth) is spending without effect.
     "SUBSIDY_ALERT_MIN_DAYS": env.int("FIELDLINE_SUBSIDY_ALERT_MIN_DAYS", default=14),
     "SUBSIDY_ALERT_MIN_UPLIFT": env.float("FIELDLINE_SUBSIDY_ALERT_MIN_UPLIFT", default=0.0),
+    # Tags computed by the analytics recompute (crm/tags.py). Fact tags: `new_customer` for
+    # a first order at most this many days ago; `high_footfall` from this many weekday
+    # passers-by in the latest survey.
+    "TAG_NEW_CUSTOMER_DAYS": env.int("FIELDLINE_TAG_NEW_CUSTOMER_DAYS", default=30),
+    "TAG_HIGH_FOOTFALL": env.int("FIELDLINE_TAG_HIGH_FOOTFALL", default=500),
+    # Model tags: a weighted sum of site and sales features (each in [0, 1]; names in
+    # crm/tags.py MODEL_FEATURES) reaching `min_score`.
+    "TAG_MODELS": {
+        "lunch_potential": {
+            "weights": {"footfall": 0.4, "lunch_trade_area": 0.3, "hot_food_equipment": 0.3},
+            "min_score": env.float("FIELDLINE_TAG_LUNCH_POTENTIAL_MIN", default=0.6),
+        },
+        "growing": {
+            "weights": {"intent": 0.7, "recent_order": 0.3},
+            "min_score": env.float("FIELDLINE_TAG_GROWING_MIN", default=0.8),
+        },
+    },
+    # Call center: the SLA of each queue (hours from a call's creation to its deadline).
+    "CALL_SLA_HOURS": {
+        "reactivation": env.int("FIELDLINE_CALL_SLA_HOURS_REACTIVATION", default=48),
+        "survey_by_phone": env.int("FIELDLINE_CALL_SLA_HOURS_SURVEY", default=120),
+        "new_customer_callback": env.int("FIELDLINE_CALL_SLA_HOURS_CALLBACK", default=24),
+    },
+    # An open call nobody claimed this many hours past its deadline expires.
+    "CALL_EXPIRE_AFTER_HOURS": env.int("FIELDLINE_CALL_EXPIRE_AFTER_HOURS", default=72),
+    # A store gets no new reactivation or survey call within this many days of its last one.
+    "CALL_REPEAT_AFTER_DAYS": env.int("FIELDLINE_CALL_REPEAT_AFTER_DAYS", default=30),
+    # Survey by phone: stores whose latest survey is older than STALE_SURVEY_DAYS (or that
+    # have none), at most this many new calls per run, the longest unsurveyed first.
+    "CALL_SURVEY_PER_RUN": env.int("FIELDLINE_CALL_SURVEY_PER_RUN", default=200),
+    # New customers are called back on these days after their first order, each within
+    # a grace window of this many days (a day missed by the job is caught up).
+    "NEW_CUSTOMER_CALLBACK_DAYS": env.list(
+        "FIELDLINE_NEW_CUSTOMER_CALLBACK_DAYS", cast=int, default=[3, 14, 30]
+    ),
+    "NEW_CUSTOMER_CALLBACK_GRACE_DAYS": env.int(
+        "FIELDLINE_NEW_CUSTOMER_CALLBACK_GRACE_DAYS", default=7
+    ),
+    # A follow-up date from a call outcome may lie at most this many days ahead.
+    "CALL_NEXT_CONTACT_MAX_DAYS": env.int("FIELDLINE_CALL_NEXT_CONTACT_MAX_DAYS", default=365),
 }
 
 LOGGING = {

@@ -64,6 +64,9 @@ class Store(SyncableModel):
     grade = models.CharField(max_length=1, choices=Grade.choices, blank=True)
     segment = models.CharField(max_length=16, choices=Segment.choices, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # Server-set by the analytics recompute: the kind (fact, model, predicted, rule) of each
+    # computed tag in `tags`; tags not named here were set by hand.
+    tag_kinds = models.JSONField(default=dict, blank=True, editable=False)
     opening_hours = models.JSONField(default=dict, blank=True)
     geofence_radius_m = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(10.0), MaxValueValidator(5000.0)]

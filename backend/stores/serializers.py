@@ -50,6 +50,12 @@ class StoreWireSerializer(WireSerializer):
         child=StrictCharField(max_length=50), max_length=50, required=False
     )
     opening_hours = OpeningHoursField(required=False)
+    tag_kinds = serializers.DictField(
+        child=serializers.ChoiceField(choices=["fact", "model", "predicted", "rule"]),
+        read_only=True,
+        help_text="Computed tags and their kind (set by the analytics recompute); a tag in "
+        "`tags` not named here was set by hand.",
+    )
 
     class Meta:
         model = Store
@@ -68,6 +74,7 @@ class StoreWireSerializer(WireSerializer):
             "grade",
             "segment",
             "tags",
+            "tag_kinds",
             "opening_hours",
             "geofence_radius_m",
         ]

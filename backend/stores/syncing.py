@@ -41,8 +41,8 @@ STORE = register(
             FieldSpec("opening_hours", writers=ALL_ROLES),
             FieldSpec("geofence_radius_m", writers=OFFICE_ROLES),
         ),
-        # Server-set: the store a merged duplicate went into.
-        readonly=("merged_into",),
+        # Server-set: the store a merged duplicate went into; the kinds of computed tags.
+        readonly=("merged_into", "tag_kinds"),
         scope_rule=ScopeRule(owner="owner", region="region"),
         deleters=OFFICE_ROLES,
     )

@@ -6,7 +6,7 @@ from visits.fraud import visit_mark_photo_reused
 from visits.services import followup_reminders_raise
 
 
-@shared_task(name="visits.raise_followup_reminders")
+@shared_task
 def raise_followup_reminders() -> int:
     """Hourly: reminders for follow-ups falling due. Idempotent, so a rerun is harmless."""
     return followup_reminders_raise()

@@ -80,9 +80,12 @@ def test_recompute_writes_segments_and_grades_through_the_sync_engine(history, p
     assert stores["s6"].grade == "C"
     s1 = stores["s1"]
     assert s1.version == 2
+    # Rising orders, one in the window: the `growing` model tag (0.7 x 1 + 0.3 x 1).
     assert ChangeLog.objects.filter(record_id=s1.pk, op="update").get().new_values == {
         "segment": "early_growth",
         "grade": "B",
+        "tags": ["growing"],
+        "tag_kinds": {"growing": "model"},
     }
     run = AnalyticsRun.objects.get()
     assert run == result.run
@@ -175,16 +178,25 @@ def test_churn_list_is_scoped_to_the_managers_region(history, people, client_for
 
 
 @pytest.mark.django_db
-def test_recompute_api_is_for_hq_and_answers_the_run(history, client_for):
+def test_recompute_api_is_for_hq_and_answers_the_run(
+    history, client_for, django_capture_on_commit_callbacks
+):
     refused = client_for("manager_north").post("/api/analytics/recompute", {}, format="json")
-    response = client_for("hq").post(
-        "/api/analytics/recompute", {"as_of": "2026-11-30"}, format="json"
-    )
+    # The job is enqueued on commit; without a broker it runs inline then.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_for("hq").post(
+            "/api/analytics/recompute", {"as_of": "2026-11-30"}, format="json"
+        )
 
     assert refused.status_code == 403
-    assert response.status_code == 201, response.content
-    body = response.json()
+    assert len(callbacks) == 1
+    assert response.status_code == 202, response.content
+    assert response.json()["parameters"]["as_of"] == "2026-11-30"
+    followed = client_for("manager_north").get(f"/api/analytics/runs/{response.json()['id']}")
+    assert followed.status_code == 200, followed.content
+    body = followed.json()
     assert body["kind"] == "recompute"
+    assert body["finished_at"] is not None
     assert body["parameters"]["as_of"] == "2026-11-30"
     assert body["counts"]["segments"]["head_active"] == 1
     assert body["counts"]["churn_warnings"] == 6

@@ -1,5 +1,5 @@
 """Expire claimed coupons past their use window and release their value to the budget
-(the `crm.expire_coupons` job does the same every quarter hour; this runs it by hand)."""
+(the `crm.jobs.expire_coupons` job does the same every quarter hour; this runs it by hand)."""
 
 from django.core.management.base import BaseCommand
 

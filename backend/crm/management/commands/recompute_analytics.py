@@ -8,7 +8,7 @@ from crm.services import analytics_recompute
 
 
 class Command(BaseCommand):
-    help = "Recompute RFM segments, ABC grades and churn warnings of every store."
+    help = "Recompute RFM segments, ABC grades, tags and churn warnings of every store."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as-of", help="YYYY-MM-DD (default: today).")
@@ -23,5 +23,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"run {run.pk} as of {run.parameters['as_of']}: {counts['stores']} stores, "
             f"{counts['stores_changed']} changed, {counts['churn_warnings']} churn warnings, "
-            f"{counts['reactivation_tasks']} reactivation tasks"
+            f"{counts['reactivation_tasks']} reactivation tasks, "
+            f"{counts['reactivation_calls']} reactivation calls"
         )
