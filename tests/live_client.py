@@ -13,6 +13,10 @@ class LiveResponse:
     status_code: int
     body: bytes
 
+    @property
+    def content(self) -> bytes:
+        return self.body
+
     def json(self) -> Any:
         return json.loads(self.body)
 

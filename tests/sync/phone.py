@@ -6,6 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class PushFailed(AssertionError):
+    """The server answered a push with something other than 200; the queue stays."""
+
+    def __init__(self, status_code: int, body: bytes) -> None:
+        super().__init__(f"push answered {status_code}: {body[:200]!r}")
+        self.status_code = status_code
+
+
 def now_iso(offset_s: float = 0.0) -> str:
     moment = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset_s)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -61,13 +69,15 @@ class Phone:
 
     def push(self, *, lose_answer: bool = False) -> list[dict[str, Any]]:
         """Send the queue; with `lose_answer` the server applies it but the phone never
-        hears back, so the queue stays for a retry."""
+        hears back, so the queue stays for a retry. An answer other than 200 raises
+        `PushFailed` and a broken connection raises `OSError`; the queue stays either way."""
         if not self.queue:
             return []
         response = self.client.post(
             "/api/sync/push", {"device_id": self.device_id, "mutations": self.queue}, format="json"
         )
-        assert response.status_code == 200, response.content
+        if response.status_code != 200:
+            raise PushFailed(response.status_code, response.content)
         if lose_answer:
             return []
         results = response.json()["results"]
