@@ -28,7 +28,8 @@ def current_database_url() -> str:
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         user = db.get("USER") or "postgres"
-        return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+        host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
     return f"sqlite:///{Path(db['NAME']).resolve()}"
 
 
