@@ -14,6 +14,10 @@ class PushFailed(AssertionError):
         self.status_code = status_code
 
 
+class ResyncRequired(Exception):
+    """The server answered a pull `410 {"detail": "resync"}`: the cursor is not servable."""
+
+
 def now_iso(offset_s: float = 0.0) -> str:
     moment = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset_s)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -106,6 +110,8 @@ class Phone:
             if self.cursor:
                 params["cursor"] = self.cursor
             response = self.client.get("/api/sync/pull", params)
+            if response.status_code == 410 and response.json() == {"detail": "resync"}:
+                raise ResyncRequired
             assert response.status_code == 200, response.content
             body = response.json()
             for change in body["changes"]:
@@ -117,6 +123,14 @@ class Phone:
             self.cursor = body["cursor"]
             if not body["has_more"]:
                 return received
+
+    def resync(self) -> None:
+        """What the protocol asks after a 410: push what is queued, drop the replica, pull
+        the whole scope from no cursor."""
+        self.push()
+        self.replica.clear()
+        self.cursor = None
+        self.pull()
 
     def sync(self) -> None:
         self.push()
