@@ -11,6 +11,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from django.db import connection
 
@@ -27,7 +28,9 @@ def current_database_url() -> str:
     """DATABASE_URL of the database this test runs on (pytest-django's test database)."""
     db = connection.settings_dict
     if connection.vendor == "postgresql":
-        user = db.get("USER") or "postgres"
+        user = quote(db.get("USER") or "postgres", safe="")
+        if db.get("PASSWORD"):
+            user += ":" + quote(db["PASSWORD"], safe="")
         host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
         return f"postgres://{user}@{host}:{port}/{db['NAME']}"
     return f"sqlite:///{Path(db['NAME']).resolve()}"
