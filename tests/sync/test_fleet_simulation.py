@@ -18,7 +18,7 @@ from django.db import connection
 from knox.models import AuthToken
 
 from accounts.scope import scope_filter
-from sync.models import AppliedMutation, ChangeLog, ConflictLog
+from sync.models import AppliedMutation, ChangeLog, ConflictLog, ScopeExit
 from sync.registry import all_entities
 from sync.services import record_wire
 from tests.conftest import create
@@ -182,7 +182,10 @@ def check_no_lost_or_duplicated_edits(fleet: Fleet, people) -> dict[str, int]:
         for spec in all_entities():
             for record in spec.model.objects.filter(scope_filter(user=user), deleted=False):
                 expected[(spec.name, str(record.pk))] = record_wire(spec=spec, record=record)
-        assert set(phone.replica) == set(expected), who
+        differences = set(phone.replica) ^ set(expected)
+        if differences:
+            print(who, phone.device_id, *explain(differences, phone), sep="\n")
+        assert not differences, who
         for key, record in expected.items():
             assert phone.replica[key] == record, key
 
@@ -232,3 +235,39 @@ def check_no_lost_or_duplicated_edits(fleet: Fleet, people) -> dict[str, int]:
         "conflicts": ConflictLog.objects.count(),
         "rejected": len(rejected),
     }
+
+
+def explain(keys, phone: Phone) -> list[dict]:
+    """For a failed convergence check: each differing record's rows, changes and exits."""
+    out = []
+    for entity, pk in sorted(keys):
+        spec = next(spec for spec in all_entities() if spec.name == entity)
+        out.append(
+            {
+                "record": (entity, pk),
+                "on_phone": phone.replica.get((entity, pk)),
+                "server": list(
+                    spec.model.objects.filter(pk=pk).values(
+                        "version", "deleted", "scope_owner", "sync_txid", "sync_seq"
+                    )
+                ),
+                "changes": list(
+                    ChangeLog.objects.filter(record_id=pk)
+                    .order_by("seq")
+                    .values_list("seq", "version", "op", "source", "device_id", "new_values")
+                ),
+                "exits": list(
+                    ScopeExit.objects.filter(record_id=pk).values_list(
+                        "owner", "sync_txid", "sync_seq"
+                    )
+                ),
+                "sent": [m for m in phone.history if m["record_id"] == pk],
+                "answers": list(
+                    AppliedMutation.objects.filter(record_id=pk).values_list(
+                        "mutation_id", "status", "result", "device_id"
+                    )
+                ),
+                "rejected": [r for m, r in phone.rejected if m["record_id"] == pk],
+            }
+        )
+    return out

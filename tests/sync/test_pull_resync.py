@@ -11,7 +11,9 @@ from sync.registry import all_entities
 from tests.conftest import create
 from tests.sync.phone import Phone, ResyncRequired
 
-pytestmark = pytest.mark.django_db
+# Committed writes, as in production: positions of the writing transaction are hidden
+# from pulls until it commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def add_followup(world) -> None:
