@@ -36,6 +36,7 @@ class Phone:
     clock_offset_s: float = 0.0
     rejected: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    stale: set[tuple[str, str]] = field(default_factory=set)
 
     # --- offline edits ------------------------------------------------------------------
 
@@ -85,25 +86,32 @@ class Phone:
         if lose_answer:
             return []
         results = response.json()["results"]
+        # The whole answer is taken in first; the fetches it calls for come after, so a
+        # connection lost during one of them cannot leave part of the answer unread.
         sent, self.queue = self.queue, []
         for mutation, result in zip(sent, results, strict=True):
             key = (mutation["entity"], mutation["record_id"])
             if result["status"] == "rejected":
                 self.rejected.append((mutation, result))
-                self.refetch(*key)
+                self.replica.pop(key, None)
+                self.stale.add(key)
             elif result.get("record") is not None:
                 self._store(mutation["entity"], result["record"])
+        self.refetch_stale()
         return results
 
-    def refetch(self, entity: str, record_id: str) -> None:
-        """After a rejection, the local copy is wrong: take the server's, if visible."""
-        self.replica.pop((entity, record_id), None)
-        response = self.client.get(f"/api/{entity}s/{record_id}/")
-        if response.status_code == 200:
-            self._store(entity, response.json())
+    def refetch_stale(self) -> None:
+        """After a rejection the local copy is wrong: take the server's, if visible. A
+        fetch that fails is tried again on the next push or pull."""
+        for entity, record_id in sorted(self.stale):
+            response = self.client.get(f"/api/{entity}s/{record_id}/")
+            if response.status_code == 200:
+                self._store(entity, response.json())
+            self.stale.discard((entity, record_id))
 
     def pull(self, *, limit: int = 1000) -> int:
         """Pull until `has_more` is false; returns the number of changes received."""
+        self.refetch_stale()
         received = 0
         while True:
             params = {"limit": limit}
