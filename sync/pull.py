@@ -112,7 +112,8 @@ def restart_epoch_after_restore() -> tuple[RestorePoint | None, int]:
     holds stays good, so phones that had not pulled since the backup go on incrementally.
     Restored into another PostgreSQL cluster, whose transaction ids are behind the ones
     recorded in the positions, the positions are renumbered and every cursor expires.
-    Returns the restore point kept (None when every cursor expires) and the new epoch.
+    Returns the restore point kept (None when every cursor expires) and the new epoch. A
+    second run before anything changed keeps the first run's epoch and restore point.
     """
     old_epoch = sync_epoch()
     tables = [spec.model._meta.db_table for spec in all_entities()]
@@ -126,6 +127,10 @@ def restart_epoch_after_restore() -> tuple[RestorePoint | None, int]:
             f"SELECT coalesce(max(txid), 0), coalesce(max(seq), 0) FROM ({highest}) AS h"  # noqa: S608
         )
         top_txid, top_seq = cursor.fetchone()
+        earlier = restore_point()
+        rerun = SyncCounter.objects.filter(name="restored_to_epoch", value=old_epoch).exists()
+        if earlier is not None and rerun and earlier.seq >= top_seq:
+            return earlier, old_epoch  # run twice for one restore: the first run stands
         point: RestorePoint | None = RestorePoint(epoch=old_epoch, seq=top_seq)
         if is_postgresql():
             cursor.execute("SELECT pg_current_xact_id()::text::bigint")
@@ -147,6 +152,9 @@ def restart_epoch_after_restore() -> tuple[RestorePoint | None, int]:
                 name="restored_epoch", defaults={"value": point.epoch}
             )
             SyncCounter.objects.update_or_create(name="restored_seq", defaults={"value": point.seq})
+        SyncCounter.objects.update_or_create(
+            name="restored_to_epoch", defaults={"value": new_epoch}
+        )
     return point, new_epoch
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from sync.pull import Cursor, restart_epoch_after_restore, sync_epoch
+from sync.pull import Cursor, restart_epoch_after_restore, restore_point, sync_epoch
 from sync.registry import all_entities
 from tests.conftest import create
 from tests.sync.phone import Phone, ResyncRequired
@@ -52,10 +52,16 @@ def test_a_cursor_of_another_epoch_answers_resync(client_for, world):
         phone.pull()
 
 
-def test_the_command_says_what_it_did(world):
+def test_the_command_says_what_it_did_and_a_second_run_changes_nothing(world):
     out = StringIO()
     call_command("sync_restored", stdout=out)
     assert "keep working" in out.getvalue()
+    epoch, point = sync_epoch(), restore_point()
+    call_command("sync_restored", stdout=out)
+    assert (sync_epoch(), restore_point()) == (epoch, point)
+    add_followup(world)  # after new changes, another restore is another epoch
+    call_command("sync_restored", stdout=out)
+    assert sync_epoch() != epoch
 
 
 def test_restored_into_another_cluster_renumbers_and_every_phone_resyncs(client_for, world):
