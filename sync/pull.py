@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 from accounts.models import Role, User
 from sync.models import ScopeExit, SyncCounter
@@ -48,7 +48,9 @@ class Cursor:
         return base64.urlsafe_b64encode(orjson.dumps(raw)).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, text: str, *, epoch: int) -> "Cursor":
+    def decode(cls, text: str, *, epoch: int, restored: "RestorePoint | None" = None) -> "Cursor":
+        """The cursor, if this database can serve it: of the current epoch, or of the epoch
+        before a restore and no further than what the restored backup holds."""
         try:
             padded = text + "=" * (-len(text) % 4)
             version, cursor_epoch, txid, seq, initial_below = orjson.loads(
@@ -56,11 +58,15 @@ class Cursor:
             )
         except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as error:
             raise CursorInvalid("Not a cursor this server issued.") from error
-        if version != CURSOR_VERSION or cursor_epoch != epoch:
-            raise CursorExpired
         ints = (txid, seq) if initial_below is None else (txid, seq, initial_below)
         if not all(isinstance(value, int) and value >= 0 for value in ints):
             raise CursorInvalid("Not a cursor this server issued.")
+        if version != CURSOR_VERSION:
+            raise CursorExpired
+        if cursor_epoch != epoch and not (
+            restored is not None and cursor_epoch == restored.epoch and seq <= restored.seq
+        ):
+            raise CursorExpired
         return cls(txid=txid, seq=seq, initial_below=initial_below)
 
 
@@ -77,6 +83,79 @@ def sync_epoch() -> int:
         name="epoch", defaults={"value": random.SystemRandom().getrandbits(48)}
     )
     return row.value
+
+
+@dataclass(frozen=True)
+class RestorePoint:
+    """The epoch a restored backup was taken in, and the last position it holds."""
+
+    epoch: int
+    seq: int
+
+
+def restore_point() -> RestorePoint | None:
+    rows = dict(
+        SyncCounter.objects.filter(name__in=["restored_epoch", "restored_seq"]).values_list(
+            "name", "value"
+        )
+    )
+    if len(rows) < 2:
+        return None
+    return RestorePoint(epoch=rows["restored_epoch"], seq=rows["restored_seq"])
+
+
+def restart_epoch_after_restore() -> tuple[RestorePoint | None, int]:
+    """Start a new epoch in a database just restored from a backup.
+
+    Phones may hold cursors past the backup (the changes after it are not here); they must
+    resync. A cursor of the backup's epoch no further than the last position the backup
+    holds stays good, so phones that had not pulled since the backup go on incrementally.
+    Restored into another PostgreSQL cluster, whose transaction ids are behind the ones
+    recorded in the positions, the positions are renumbered and every cursor expires.
+    Returns the restore point kept (None when every cursor expires) and the new epoch. A
+    second run before anything changed keeps the first run's epoch and restore point.
+    """
+    old_epoch = sync_epoch()
+    tables = [spec.model._meta.db_table for spec in all_entities()]
+    tables.append(ScopeExit._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        highest = " UNION ALL ".join(
+            f"SELECT max(sync_txid) AS txid, max(sync_seq) AS seq FROM {table}"  # noqa: S608
+            for table in tables
+        )
+        cursor.execute(
+            f"SELECT coalesce(max(txid), 0), coalesce(max(seq), 0) FROM ({highest}) AS h"  # noqa: S608
+        )
+        top_txid, top_seq = cursor.fetchone()
+        earlier = restore_point()
+        rerun = SyncCounter.objects.filter(name="restored_to_epoch", value=old_epoch).exists()
+        if earlier is not None and rerun and earlier.seq >= top_seq:
+            return earlier, old_epoch  # run twice for one restore: the first run stands
+        point: RestorePoint | None = RestorePoint(epoch=old_epoch, seq=top_seq)
+        if is_postgresql():
+            cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+            if cursor.fetchone()[0] <= top_txid:
+                # Positions order by transaction id first: rows from the other cluster would
+                # sort after every new change and hide under the watermark. All history here
+                # is final, so it goes before anything new, in its sequence order.
+                for table in tables:
+                    cursor.execute(f"UPDATE {table} SET sync_txid = 0")  # noqa: S608
+                point = None
+        new_epoch = old_epoch
+        while new_epoch == old_epoch:
+            new_epoch = random.SystemRandom().getrandbits(48)
+        SyncCounter.objects.update_or_create(name="epoch", defaults={"value": new_epoch})
+        if point is None:
+            SyncCounter.objects.filter(name__in=["restored_epoch", "restored_seq"]).delete()
+        else:
+            SyncCounter.objects.update_or_create(
+                name="restored_epoch", defaults={"value": point.epoch}
+            )
+            SyncCounter.objects.update_or_create(name="restored_seq", defaults={"value": point.seq})
+        SyncCounter.objects.update_or_create(
+            name="restored_to_epoch", defaults={"value": new_epoch}
+        )
+    return point, new_epoch
 
 
 def last_allocated_seq() -> int:
@@ -116,7 +195,10 @@ def pull_page(*, user: User, cursor_text: str | None, limit: int) -> PullPage:
     epoch = sync_epoch()
     below = watermark()
     if cursor_text:
-        cursor = Cursor.decode(cursor_text, epoch=epoch)
+        try:
+            cursor = Cursor.decode(cursor_text, epoch=epoch)
+        except CursorExpired:
+            cursor = Cursor.decode(cursor_text, epoch=epoch, restored=restore_point())
         if cursor.seq > last_allocated_seq():
             # Positions this database never handed out: restored from an older backup.
             raise CursorExpired

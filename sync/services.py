@@ -17,7 +17,14 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, OperationalError, models, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    connection,
+    models,
+    transaction,
+)
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -135,7 +142,9 @@ def apply_mutations(
     When the batch collides with a concurrent one (the same mutation ids committed first,
     or a deadlock), it runs again and the earlier answers are replayed. Should the database
     refuse the batch for another reason, each mutation is tried on its own, so that one bad
-    mutation cannot hold the others back.
+    mutation cannot hold the others back. A lost connection (backend killed, database
+    restarting) is raised as it is: nothing was committed, and answering each mutation
+    `rejected` would make phones drop edits a retry would apply.
     """
     if not mutations:
         return []
@@ -150,7 +159,9 @@ def apply_mutations(
     for attempt in range(3):
         try:
             return run(mutations)
-        except (IntegrityError, OperationalError):
+        except (IntegrityError, OperationalError) as error:
+            if connection_lost(error):
+                raise
             if attempt == 2:
                 break
     if len(mutations) == 1:
@@ -158,10 +169,23 @@ def apply_mutations(
     return [_isolated(run, mutation) for mutation in mutations]
 
 
+def connection_lost(error: DatabaseError) -> bool:
+    """Did the connection break (backend killed, server shutting down or unreachable),
+    rather than the batch fail? PostgreSQL says so with SQLSTATE class 08 or 57P, or with
+    no SQLSTATE at all when the socket is gone. (Django reconnects behind the failed
+    transaction, so the connection itself cannot tell.)"""
+    if connection.vendor != "postgresql" or not isinstance(error, OperationalError):
+        return False
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))
+
+
 def _isolated(run, mutation: Mutation) -> MutationResult:
     try:
         return run([mutation])[0]
-    except DatabaseError:
+    except DatabaseError as error:
+        if connection_lost(error):
+            raise
         return MutationResult(
             mutation_id=mutation.mutation_id,
             status=Status.REJECTED,

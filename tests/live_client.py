@@ -13,6 +13,10 @@ class LiveResponse:
     status_code: int
     body: bytes
 
+    @property
+    def content(self) -> bytes:
+        return self.body
+
     def json(self) -> Any:
         return json.loads(self.body)
 
@@ -23,15 +27,24 @@ class LiveClient:
     token: str | None = None
     timeout_s: float = 30.0
 
-    def request(self, method: str, path: str, data: Any = None, params: dict | None = None):
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: Any = None,
+        params: dict | None = None,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+    ):
         url = self.base_url.rstrip("/") + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
         headers = {"Accept": "application/json"}
-        body = None
+        body = raw
         if data is not None:
             body = json.dumps(data).encode()
-            headers["Content-Type"] = "application/json"
+        if body is not None:
+            headers["Content-Type"] = content_type
         if self.token:
             headers["Authorization"] = f"Token {self.token}"
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
@@ -46,6 +59,9 @@ class LiveClient:
 
     def post(self, path: str, data: Any = None, format: str = "json") -> LiveResponse:  # noqa: A002
         return self.request("POST", path, data=data)
+
+    def post_raw(self, path: str, body: bytes, content_type: str) -> LiveResponse:
+        return self.request("POST", path, raw=body, content_type=content_type)
 
     def patch(self, path: str, data: Any = None, format: str = "json") -> LiveResponse:  # noqa: A002
         return self.request("PATCH", path, data=data)

@@ -6,6 +6,7 @@ status, and the status is one the schema documents or one of the generic error a
 that API.md fixes for every endpoint (the generated schema does not list those).
 """
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,17 @@ CHECKS = [
 ]
 
 
+# Cases sent per (operation, token), for the figures in README "Reliability" (run with -s).
+CASES: Counter[tuple[str, str]] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_cases():
+    yield
+    if CASES:
+        print(f"\napi fuzz: {len(CASES)} operation × role runs, {CASES.total()} cases sent")
+
+
 @pytest.fixture(params=sorted(ROLES))
 def token(request, people, world):
     _, key = AuthToken.objects.create(user=people[ROLES[request.param]])
@@ -71,6 +83,7 @@ def token(request, people, world):
     suppress_health_check=list(HealthCheck),
 )
 def test_api_conforms_and_never_fails(case, live_server, token):
+    CASES[(case.operation.label, token)] += 1
     case.call_and_validate(
         base_url=live_server.url,
         headers={"Authorization": f"Token {token}"},

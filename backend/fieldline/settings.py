@@ -259,6 +259,8 @@ FIELDLINE = {
     "LOGIN_FAILURE_WINDOW_S": env.int("FIELDLINE_LOGIN_FAILURE_WINDOW_S", default=900),
     "PHONE_REGION": env.str("FIELDLINE_PHONE_REGION", default="DE"),
     "SYNC_MAX_MUTATIONS": 500,
+    # Seconds a client is told to wait (Retry-After) when the database is unavailable.
+    "RETRY_AFTER_S": env.int("FIELDLINE_RETRY_AFTER_S", default=5),
     # Larger bodies allowed on a few paths (photo bytes, order imports); everything else
     # uses DATA_UPLOAD_MAX_MEMORY_SIZE.
     "BODY_LIMITS": {

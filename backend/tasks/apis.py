@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -23,6 +24,7 @@ from tasks.serializers import (
 )
 from tasks.services import (
     DispatchAlreadyCancelled,
+    DispatchRequestReused,
     dispatch_cancel,
     dispatch_preview,
     dispatch_tasks,
@@ -39,14 +41,18 @@ class DispatchApi(APIView):
     """Send a task to every store a filter matches, each assigned to the store's owner.
 
     With `dry_run` nothing is created: the answer says how many tasks would be and shows a
-    few of the stores.
+    few of the stores. With a `request_id`, a retried request answers the dispatch it made.
     """
 
     permission_classes = [IsAuthenticated, IsOffice]
 
     @extend_schema(
         request=DispatchRequestSerializer,
-        responses={201: DispatchSerializer, 200: DispatchPreviewSerializer},
+        responses={
+            201: DispatchSerializer,
+            200: DispatchPreviewSerializer,
+            409: OpenApiTypes.OBJECT,
+        },
     )
     def post(self, request: Request) -> Response:
         payload = DispatchRequestSerializer(data=request.data)
@@ -58,12 +64,19 @@ class DispatchApi(APIView):
         if payload.validated_data["dry_run"]:
             preview = dispatch_preview(actor=request.user, selection=selection_input.selection())
             return Response(DispatchPreviewSerializer(preview).data)
-        dispatch = dispatch_tasks(
-            actor=request.user,
-            selection=selection_input.selection(),
-            selection_wire=request.data["filter"],
-            template=template_input.template(),
-        )
+        try:
+            dispatch = dispatch_tasks(
+                actor=request.user,
+                selection=selection_input.selection(),
+                selection_wire=request.data["filter"],
+                template=template_input.template(),
+                request_id=payload.validated_data.get("request_id"),
+            )
+        except DispatchRequestReused:
+            return Response(
+                {"request_id": ["This id already made a dispatch of another filter or task."]},
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(DispatchSerializer(dispatch).data, status=status.HTTP_201_CREATED)
 
 

@@ -77,6 +77,14 @@ class Dispatch(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Chosen by the client so that a retry (the answer was lost) finds this dispatch
+    # instead of making a second one.
+    request_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "request_id"], name="dispatch_request_once"
+            )
+        ]

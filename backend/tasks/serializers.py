@@ -111,6 +111,14 @@ class DispatchRequestSerializer(StrictSerializer):
     filter = StoreSelectionSerializer()
     task = TaskTemplateSerializer()
     dry_run = StrictBooleanField(required=False, default=False)
+    request_id = serializers.UUIDField(
+        required=False,
+        help_text=(
+            "Chosen by the client, new for each dispatch it means to make. A retry with the "
+            "same id (the answer was lost) answers the dispatch it made, and creates nothing; "
+            "reusing it for another filter or task is refused with 409."
+        ),
+    )
 
 
 class DispatchPreviewSerializer(serializers.Serializer):
@@ -137,5 +145,6 @@ class DispatchSerializer(serializers.ModelSerializer):
             "task_template",
             "cancelled_at",
             "cancelled_by",
+            "request_id",
         ]
         read_only_fields = fields

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -67,21 +67,70 @@ def dispatch_preview(
     )
 
 
-@transaction.atomic
+class DispatchRequestReused(Exception):
+    """The request id names an earlier dispatch of another filter or task."""
+
+
 def dispatch_tasks(
     *,
     actor: User,
     selection: StoreSelection,
     selection_wire: dict[str, Any],
     template: TaskTemplate,
+    request_id: uuid.UUID | None = None,
 ) -> Dispatch:
-    """One task per matching store that has an owner, assigned to that owner."""
+    """One task per matching store that has an owner, assigned to that owner.
+
+    With a `request_id`, a retry (the client lost the answer) returns the dispatch that id
+    made instead of making a second one; two requests with the same id at once make one.
+    """
+    if request_id is not None:
+        earlier = _dispatch_of_request(actor, request_id, selection_wire, template)
+        if earlier is not None:
+            return earlier
+    try:
+        return _dispatch_tasks(
+            actor=actor,
+            selection=selection,
+            selection_wire=selection_wire,
+            template=template,
+            request_id=request_id,
+        )
+    except IntegrityError:
+        # A request with the same id committed while this one ran: its dispatch stands.
+        earlier = request_id and _dispatch_of_request(actor, request_id, selection_wire, template)
+        if not earlier:
+            raise
+        return earlier
+
+
+def _dispatch_of_request(
+    actor: User, request_id: uuid.UUID, selection_wire: dict[str, Any], template: TaskTemplate
+) -> Dispatch | None:
+    earlier = Dispatch.objects.filter(created_by=actor, request_id=request_id).first()
+    if earlier is not None and (
+        earlier.store_filter != selection_wire or earlier.task_template != template.wire()
+    ):
+        raise DispatchRequestReused
+    return earlier
+
+
+@transaction.atomic
+def _dispatch_tasks(
+    *,
+    actor: User,
+    selection: StoreSelection,
+    selection_wire: dict[str, Any],
+    template: TaskTemplate,
+    request_id: uuid.UUID | None,
+) -> Dispatch:
     now = timezone.now()
     dispatch = Dispatch.objects.create(
         created_by=actor,
         created_at=now,
         store_filter=selection_wire,
         task_template=template.wire(),
+        request_id=request_id,
     )
     stores = store_selection(actor=actor, selection=selection).filter(owner__isnull=False)
     fields = template.wire() | {"status": TaskStatus.OPEN}

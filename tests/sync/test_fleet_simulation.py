@@ -18,7 +18,7 @@ from django.db import connection
 from knox.models import AuthToken
 
 from accounts.scope import scope_filter
-from sync.models import AppliedMutation, ChangeLog, ConflictLog
+from sync.models import AppliedMutation, ChangeLog, ConflictLog, ScopeExit
 from sync.registry import all_entities
 from sync.services import record_wire
 from tests.conftest import create
@@ -156,6 +156,20 @@ def test_fleet_converges_and_loses_nothing(live_server, people, world):
             fleet.manager_round(people, rng)
             for future in futures:
                 future.result()
+    figures = check_no_lost_or_duplicated_edits(fleet, people)
+    print(
+        f"\nfleet: {len(fleet.phones)} phones, {ROUNDS} rounds, {figures['mutations']} "
+        f"mutations, {figures['checked']} field values checked, {figures['conflicts']} "
+        f"conflicts, {fleet.retries} lost answers retried, {figures['rejected']} rejected"
+    )
+    assert figures["mutations"] > 300
+    assert figures["checked"] > 300
+
+
+def check_no_lost_or_duplicated_edits(fleet: Fleet, people) -> dict[str, int]:
+    """After a final push and pull of every phone: each replica equals its scope, every
+    mutation a phone made was applied once (none lost, none twice), and every value sent
+    was applied, logged as a conflict or answered rejected. Returns the figures."""
     for _, phone in fleet.phones:
         phone.push()
     for _, phone in fleet.phones:
@@ -168,13 +182,21 @@ def test_fleet_converges_and_loses_nothing(live_server, people, world):
         for spec in all_entities():
             for record in spec.model.objects.filter(scope_filter(user=user), deleted=False):
                 expected[(spec.name, str(record.pk))] = record_wire(spec=spec, record=record)
-        assert set(phone.replica) == set(expected), who
+        differences = set(phone.replica) ^ set(expected)
+        if differences:
+            print(who, phone.device_id, *explain(differences, phone), sep="\n")
+        assert not differences, who
         for key, record in expected.items():
             assert phone.replica[key] == record, key
 
     # Nothing duplicated: each mutation applied at most once.
     applied = Counter(ChangeLog.objects.exclude(mutation_id=None).values_list("mutation_id"))
-    assert max(applied.values()) == 1
+    duplicated = sum(times - 1 for times in applied.values())
+    assert duplicated == 0
+    # Nothing lost: every mutation any phone made has its answer stored.
+    sent = {uuid.UUID(m["mutation_id"]) for _, phone in fleet.phones for m in phone.history}
+    lost = len(sent - set(AppliedMutation.objects.values_list("mutation_id", flat=True)))
+    assert lost == 0
 
     # Every value sent is applied, logged as a conflict, or was answered rejected.
     rejected = set(
@@ -204,12 +226,48 @@ def test_fleet_converges_and_loses_nothing(live_server, people, world):
                     or (mutation_id, field) in logged
                     or value in history.get((entry["record_id"], field), [])
                 ), (entry, field)
-    conflicts = ConflictLog.objects.count()
-    mutations = AppliedMutation.objects.count()
-    print(
-        f"\nfleet: {len(fleet.phones)} phones, {ROUNDS} rounds, {mutations} mutations, "
-        f"{checked} field values checked, {conflicts} conflicts, {fleet.retries} lost answers "
-        f"retried, {len(rejected)} rejected"
-    )
-    assert mutations > 300
-    assert checked > 300
+    return {
+        "sent": len(sent),
+        "lost": lost,
+        "duplicated": duplicated,
+        "mutations": AppliedMutation.objects.count(),
+        "checked": checked,
+        "conflicts": ConflictLog.objects.count(),
+        "rejected": len(rejected),
+    }
+
+
+def explain(keys, phone: Phone) -> list[dict]:
+    """For a failed convergence check: each differing record's rows, changes and exits."""
+    out = []
+    for entity, pk in sorted(keys):
+        spec = next(spec for spec in all_entities() if spec.name == entity)
+        out.append(
+            {
+                "record": (entity, pk),
+                "on_phone": phone.replica.get((entity, pk)),
+                "server": list(
+                    spec.model.objects.filter(pk=pk).values(
+                        "version", "deleted", "scope_owner", "sync_txid", "sync_seq"
+                    )
+                ),
+                "changes": list(
+                    ChangeLog.objects.filter(record_id=pk)
+                    .order_by("seq")
+                    .values_list("seq", "version", "op", "source", "device_id", "new_values")
+                ),
+                "exits": list(
+                    ScopeExit.objects.filter(record_id=pk).values_list(
+                        "owner", "sync_txid", "sync_seq"
+                    )
+                ),
+                "sent": [m for m in phone.history if m["record_id"] == pk],
+                "answers": list(
+                    AppliedMutation.objects.filter(record_id=pk).values_list(
+                        "mutation_id", "status", "result", "device_id"
+                    )
+                ),
+                "rejected": [r for m, r in phone.rejected if m["record_id"] == pk],
+            }
+        )
+    return out

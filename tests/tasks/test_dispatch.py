@@ -1,6 +1,7 @@
 """Bulk dispatch: one task per matching store, to its owner, through the sync engine."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -208,3 +209,24 @@ def test_near_matches_a_brute_force_distance(people, stores):
     }
     assert chosen == brute
     assert chosen
+
+
+@pytest.mark.django_db
+def test_a_retried_request_id_answers_the_first_dispatch(client_for, stores):
+    client = client_for("manager_north")
+    body = {"filter": {"grade": "A"}, "task": TEMPLATE, "request_id": str(uuid.uuid4())}
+    first = client.post("/api/tasks/dispatch", body, format="json")
+    assert first.status_code == 201, first.content
+    retry = client.post("/api/tasks/dispatch", body, format="json")
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert Dispatch.objects.count() == 1
+    assert Task.objects.count() == first.json()["created"] == 20
+    other = {**body, "filter": {"grade": "B"}}
+    refused = client.post("/api/tasks/dispatch", other, format="json")
+    assert refused.status_code == 409
+    assert "request_id" in refused.json()
+    assert (Dispatch.objects.count(), Task.objects.count()) == (1, 20)
+    # The same id is another manager's own: it makes their own dispatch.
+    client_for("hq").post("/api/tasks/dispatch", body, format="json")
+    assert Dispatch.objects.count() == 2

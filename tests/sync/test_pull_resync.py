@@ -1,0 +1,86 @@
+"""Which cursors a database serves after `sync_restored` started a new epoch."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from sync.pull import Cursor, restart_epoch_after_restore, restore_point, sync_epoch
+from sync.registry import all_entities
+from tests.conftest import create
+from tests.sync.phone import Phone, ResyncRequired
+
+# Committed writes, as in production: positions of the writing transaction are hidden
+# from pulls until it commits.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def add_followup(world) -> None:
+    create("followup", store=world["rep_north"]["store"], due_date="2026-12-24", note="new")
+
+
+def test_cursors_the_backup_covers_keep_working_later_ones_resync(client_for, world):
+    phone = Phone(client_for("rep_north"))
+    phone.pull()
+    before_restore = phone.cursor
+    old_epoch = sync_epoch()
+    point, new_epoch = restart_epoch_after_restore()
+    assert point is not None
+    assert point.epoch == old_epoch
+    assert sync_epoch() == new_epoch != old_epoch
+
+    add_followup(world)
+    assert phone.pull() == 1  # covered by the backup: goes on, now in the new epoch
+    for _ in range(3):
+        add_followup(world)  # the position sequence moves well past the restore point
+
+    at_the_point = Phone(client_for("rep_north"))
+    at_the_point.cursor = before_restore
+    assert at_the_point.pull() == 4
+    beyond = Phone(client_for("rep_north"))
+    beyond.cursor = Cursor(txid=point.seq + 1, seq=point.seq + 1).encode(epoch=old_epoch)
+    with pytest.raises(ResyncRequired):
+        beyond.pull()
+
+
+def test_a_cursor_of_another_epoch_answers_resync(client_for, world):
+    phone = Phone(client_for("rep_north"))
+    phone.pull()
+    phone.cursor = Cursor(txid=1, seq=1).encode(epoch=sync_epoch() + 1)
+    with pytest.raises(ResyncRequired):
+        phone.pull()
+
+
+def test_the_command_says_what_it_did_and_a_second_run_changes_nothing(world):
+    out = StringIO()
+    call_command("sync_restored", stdout=out)
+    assert "keep working" in out.getvalue()
+    epoch, point = sync_epoch(), restore_point()
+    call_command("sync_restored", stdout=out)
+    assert (sync_epoch(), restore_point()) == (epoch, point)
+    add_followup(world)  # after new changes, another restore is another epoch
+    call_command("sync_restored", stdout=out)
+    assert sync_epoch() != epoch
+
+
+def test_restored_into_another_cluster_renumbers_and_every_phone_resyncs(client_for, world):
+    if connection.vendor != "postgresql":
+        pytest.skip("transaction ids in positions exist on PostgreSQL only")
+    phone = Phone(client_for("rep_north"))
+    phone.pull()
+    scope = set(phone.replica)
+    # As if the rows came from a cluster whose transaction ids are far ahead of this one's.
+    with connection.cursor() as db:
+        for spec in all_entities():
+            db.execute(f"UPDATE {spec.model._meta.db_table} SET sync_txid = sync_txid + 2^40")  # noqa: S608
+    assert Phone(client_for("rep_north")).pull() == 0  # hidden under the watermark
+
+    point, _ = restart_epoch_after_restore()
+    assert point is None
+    with pytest.raises(ResyncRequired):
+        phone.pull()
+    phone.resync()
+    assert set(phone.replica) == scope
+    add_followup(world)
+    assert phone.pull() == 1
