@@ -84,7 +84,8 @@ def test_a_celery_worker_runs_the_requested_recompute(people):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    sender = Celery(broker=BROKER_URL)
+    # Not the current app: later tests' jobs must keep running inline on the project's app.
+    sender = Celery(broker=BROKER_URL, set_as_current=False)
     try:
         sender.send_task(
             "crm.jobs.analytics_recompute_job", kwargs={"run_id": str(run.pk)}, queue=queue
