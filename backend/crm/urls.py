@@ -4,6 +4,9 @@ from crm.apis import (
     AnalyticsRecomputeApi,
     AnomalyListApi,
     ChurnWarningListApi,
+    OrderImportJobApi,
+    OrderImportJobCreateApi,
+    OrderImportJobListApi,
     OrdersImportApi,
     SalesForecastApi,
 )
@@ -26,6 +29,9 @@ from crm.subsidy_apis import (
 
 urlpatterns = [
     path("imports/orders", OrdersImportApi.as_view(), name="orders-import"),
+    path("imports/orders/jobs", OrderImportJobCreateApi.as_view(), name="orders-import-jobs"),
+    path("imports/orders/jobs/", OrderImportJobListApi.as_view(), name="orders-import-job-list"),
+    path("imports/orders/jobs/<uuid:pk>", OrderImportJobApi.as_view(), name="orders-import-job"),
     path("analytics/recompute", AnalyticsRecomputeApi.as_view(), name="analytics-recompute"),
     path("analytics/churn", ChurnWarningListApi.as_view(), name="analytics-churn"),
     path("analytics/anomalies", AnomalyListApi.as_view(), name="analytics-anomalies"),
