@@ -354,7 +354,6 @@ def order_import_job_create(*, actor: User, upload: BinaryIO) -> tuple[OrderImpo
                 requested_by=actor,
                 created_at=timezone.now(),
             )
-            run_order_import.delay_on_commit(job_id=str(job.pk))
     except IntegrityError:
         # The same file posted at the same moment: the other request's job won.
         default_storage.delete(file_name)
@@ -362,6 +361,7 @@ def order_import_job_create(*, actor: User, upload: BinaryIO) -> tuple[OrderImpo
         if active is None:
             raise
         return active, False
+    run_order_import.delay_on_commit(job_id=str(job.pk))
     return job, True
 
 

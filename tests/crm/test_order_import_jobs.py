@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -18,6 +18,7 @@ from crm.models import Order, OrderImportJob, OrderLine
 from crm.services import orders_import
 from tests.conftest import create, make_user
 from tests.crm.test_orders_import import HEADER, good_file
+from tests.surveys.conftest import s3  # noqa: F401 (the moto S3 fixture)
 
 JOBS = "/api/imports/orders/jobs"
 
@@ -298,3 +299,65 @@ def test_an_unexpected_failure_fails_the_job_with_a_message(
     assert job["status"] == "failed"
     assert "run it again" in job["error"]
     assert job["finished_at"]
+
+
+@pytest.mark.django_db
+def test_an_empty_multipart_file_is_a_400(client_for, shops):
+    upload = io.BytesIO(b"")
+    upload.name = "orders.csv"
+
+    response = client_for("hq").post(JOBS, {"file": upload}, format="multipart")
+
+    assert response.status_code == 400
+    assert OrderImportJob.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("s3")
+def test_the_upload_is_kept_in_s3_when_that_is_the_storage(
+    client_for, shops, django_capture_on_commit_callbacks
+):
+    text = good_file(shops)
+
+    job = start(client_for("hq"), text, capture=django_capture_on_commit_callbacks)
+
+    stored = OrderImportJob.objects.get(pk=job["id"])
+    assert job["status"] == "done"
+    assert job["report"]["orders_created"] == 4
+    assert stored.file_name == f"imports/orders/{job['id']}.csv"
+    assert stored.size_bytes == len(text.encode())
+    with default_storage.open(stored.file_name, "rb") as kept:
+        assert kept.read() == text.encode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a second connection's view")
+def test_progress_is_committed_while_the_job_runs(shops, people, settings, monkeypatch):
+    settings.FIELDLINE = {**settings.FIELDLINE, "ORDER_IMPORT_CHUNK_ROWS": 2}
+    kiosk = shops["kiosk"]
+    rows = [f"M-{n // 2},{kiosk},,2025-11-02,SKU{n % 2},1,1.00\n" for n in range(6)]
+    observer = connections.create_connection("default")
+    seen: list[tuple[int, int]] = []
+    real_insert = services.insert_orders
+
+    def insert_and_look(*, orders):
+        with observer.cursor() as cursor:
+            cursor.execute(
+                "SELECT rows_done, (SELECT count(*) FROM crm_order) FROM crm_orderimportjob"
+            )
+            seen.append(cursor.fetchone())
+        return real_insert(orders=orders)
+
+    monkeypatch.setattr(services, "insert_orders", insert_and_look)
+    try:
+        # No transaction around it here: the job runs as soon as it is queued.
+        with io.BytesIO((HEADER + "".join(rows)).encode()) as upload:
+            job, _ = services.order_import_job_create(actor=people["hq"], upload=upload)
+    finally:
+        observer.close()
+
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("done", "")
+    # Another connection sees each chunk's orders and progress before the job ends.
+    assert seen == [(0, 0), (2, 1), (4, 2)]
+    assert Order.objects.count() == 3
