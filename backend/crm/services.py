@@ -410,8 +410,8 @@ def order_import_job_run(*, job_id: str) -> OrderImportJob | None:
         logger.exception("orders import job %s failed", job.pk)
         return _order_import_job_failed(
             job=job,
-            message="The import failed before the end of the file; run it again: the "
-            "orders it has written are skipped.",
+            message="The import stopped before the end of the file; post the file again: "
+            "the orders already imported are skipped.",
         )
     OrderImportJob.objects.filter(pk=job.pk).update(
         status=OrderImportStatus.DONE,

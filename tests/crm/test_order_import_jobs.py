@@ -297,7 +297,7 @@ def test_an_unexpected_failure_fails_the_job_with_a_message(
     job = start(client_for("hq"), good_file(shops), capture=django_capture_on_commit_callbacks)
 
     assert job["status"] == "failed"
-    assert "run it again" in job["error"]
+    assert "post the file again" in job["error"]
     assert job["finished_at"]
 
 
