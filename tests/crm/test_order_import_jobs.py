@@ -361,3 +361,27 @@ def test_progress_is_committed_while_the_job_runs(shops, people, settings, monke
     # Another connection sees each chunk's orders and progress before the job ends.
     assert seen == [(0, 0), (2, 1), (4, 2)]
     assert Order.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_same_file_posted_at_the_same_moment_makes_one_job(shops, people, monkeypatch):
+    text = good_file(shops).encode()
+    with io.BytesIO(text) as upload:
+        first, created = services.order_import_job_create(actor=people["hq"], upload=upload)
+    real_lookup = services._active_order_import_job
+    calls: list[str] = []
+
+    def lookup(*, sha256):
+        # The other request's job was not yet saved when this one first looked.
+        calls.append(sha256)
+        return None if len(calls) == 1 else real_lookup(sha256=sha256)
+
+    monkeypatch.setattr(services, "_active_order_import_job", lookup)
+    with io.BytesIO(text) as upload:
+        second, created_again = services.order_import_job_create(actor=people["hq"], upload=upload)
+
+    assert (created, created_again) == (True, False)
+    assert len(calls) == 2  # looked again after the constraint refused the second job
+    assert second.pk == first.pk
+    assert OrderImportJob.objects.count() == 1
+    assert default_storage.listdir("imports/orders")[1] == [f"{first.pk}.csv"]
