@@ -3,14 +3,16 @@
 import io
 import shutil
 import tempfile
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.generics import ListAPIView
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -21,9 +23,15 @@ from accounts.models import Region, Role
 from accounts.permissions import IsHQ, IsOffice
 from crm.imports import OrderFileError
 from crm.jobs import analytics_recompute_job
-from crm.models import AnalyticsRun
-from crm.selectors import churn_warnings, order_anomalies, sales_forecast
-from crm.services import analytics_run_request, orders_import
+from crm.models import AnalyticsRun, OrderImportJob
+from crm.selectors import (
+    churn_warnings,
+    order_anomalies,
+    order_import_job_list,
+    order_import_job_progress,
+    sales_forecast,
+)
+from crm.services import analytics_run_request, order_import_job_create, orders_import
 from fieldline.pagination import PageNumberPagination
 
 
@@ -42,6 +50,14 @@ class CSVBodyParser(BaseParser):
             shutil.copyfileobj(stream, spool, 64 * 1024)
         spool.seek(0)
         return {"file": spool}
+
+
+def uploaded_file(request: Request) -> BinaryIO:
+    """The CSV of an import request, sent as the raw body or as a multipart `file`."""
+    upload = request.data.get("file")
+    if upload is None or isinstance(upload, str):
+        raise ValidationError({"file": ["Send a CSV file as the body or as `file`."]})
+    return getattr(upload, "file", upload)
 
 
 class RejectedRowSerializer(serializers.Serializer):
@@ -74,11 +90,7 @@ class OrdersImportApi(APIView):
         responses={200: OrderImportReportSerializer},
     )
     def post(self, request: Request) -> Response:
-        upload = request.data.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ValidationError({"file": ["Send a CSV file as the body or as `file`."]})
-        binary = getattr(upload, "file", upload)
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        text = io.TextIOWrapper(uploaded_file(request), encoding="utf-8-sig", newline="")
         try:
             report = orders_import(csv_text=text)
         except OrderFileError as error:
@@ -290,3 +302,87 @@ class SalesForecastApi(APIView):
             sku=params.get("sku"),
         )
         return Response(SalesForecastSerializer(forecast).data)
+
+
+# --- orders import jobs ---------------------------------------------------------------
+
+
+class OrderImportJobSerializer(serializers.ModelSerializer):
+    progress = serializers.SerializerMethodField(
+        help_text="Share of rows imported, 0 to 1; null until the rows are counted."
+    )
+    report = serializers.SerializerMethodField(
+        help_text="What the import did (as the synchronous import answers); null until done."
+    )
+
+    class Meta:
+        model = OrderImportJob
+        fields = [
+            "id",
+            "status",
+            "sha256",
+            "size_bytes",
+            "rows_done",
+            "rows_total",
+            "progress",
+            "report",
+            "error",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_progress(self, job: OrderImportJob) -> float | None:
+        return order_import_job_progress(job=job)
+
+    @extend_schema_field(OrderImportReportSerializer(allow_null=True))
+    def get_report(self, job: OrderImportJob) -> dict | None:
+        return job.report
+
+
+class OrderImportJobListApi(ListAPIView):
+    """Recent orders import jobs, newest first (GET); import an orders CSV in the background
+    (POST, any size up to the import body limit): the answer is the job, to poll until its
+    `status` is `done` or `failed`. Same file format as `POST /api/imports/orders`. The
+    same file again while its import is queued or running answers that job instead of
+    starting another."""
+
+    permission_classes = [IsAuthenticated, IsHQ]
+    parser_classes = [CSVBodyParser, MultiPartParser]
+    serializer_class = OrderImportJobSerializer
+    pagination_class = PageNumberPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OrderImportJob.objects.none()
+        return order_import_job_list(actor=self.request.user)
+
+    @extend_schema(
+        operation_id="imports_orders_jobs_create",
+        request={"text/csv": OpenApiTypes.BINARY, "multipart/form-data": OpenApiTypes.OBJECT},
+        responses={202: OrderImportJobSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        upload = uploaded_file(request)
+        try:
+            job, _created = order_import_job_create(actor=request.user, upload=upload)
+        except OrderFileError as error:
+            raise ValidationError({"file": [str(error)]}) from error
+        finally:
+            upload.close()
+        job.refresh_from_db()
+        return Response(OrderImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderImportJobApi(APIView):
+    """One orders import job: its status, progress and, once done, its report."""
+
+    permission_classes = [IsAuthenticated, IsHQ]
+
+    @extend_schema(responses={200: OrderImportJobSerializer})
+    def get(self, request: Request, pk) -> Response:
+        job = get_object_or_404(order_import_job_list(actor=request.user), pk=pk)
+        return Response(OrderImportJobSerializer(job).data)

@@ -4,11 +4,15 @@ A row is one order line. The checks that need the database (does the store exist
 made per chunk in `crm.services`, with one query for all the stores a chunk names.
 """
 
+import codecs
+import csv
 import datetime as dt
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO, TextIO
 
 from stores.phones import PhoneNumberError, normalize_phone
 
@@ -19,6 +23,7 @@ MAX_ID_LENGTH = 64
 MAX_AMOUNT = Decimal("9999999999.99")
 MAX_QUANTITY = 2_147_483_647
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+UPLOAD_BLOCK = 1024 * 1024
 
 
 class OrderFileError(ValueError):
@@ -47,6 +52,39 @@ def check_header(columns: list[str] | None) -> None:
         missing.append("store_id or store_phone")
     if missing:
         raise OrderFileError(f"Missing columns: {', '.join(missing)}.")
+
+
+def check_upload(binary: BinaryIO) -> tuple[str, int]:
+    """The sha256 and size of an upload, checking on the way that it is UTF-8 text and not
+    empty: one pass at C speed, so a bad file is refused before a job is queued for it."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    size = 0
+    try:
+        while block := binary.read(UPLOAD_BLOCK):
+            digest.update(block)
+            decoder.decode(block)
+            size += len(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        raise OrderFileError("The file is not UTF-8 text.") from error
+    if not size:
+        raise OrderFileError("The file is empty.")
+    return digest.hexdigest(), size
+
+
+def count_rows(csv_text: TextIO, *, header_only: bool = False) -> int:
+    """The data rows of a file as `orders_import` reads them (blank lines skipped), checking
+    the header and that the whole file is readable CSV before anything is written.
+    `header_only`: check the header alone (a cheap check at upload time) and answer 0."""
+    reader = csv.reader(csv_text)
+    try:
+        check_header(next(reader, None))
+        return 0 if header_only else sum(1 for row in reader if row)
+    except csv.Error as error:
+        raise OrderFileError(f"Not a readable CSV file: {error}.") from error
+    except UnicodeDecodeError as error:
+        raise OrderFileError("The file is not UTF-8 text.") from error
 
 
 def parse_line(*, line: int, row: dict[str, str | None], today: dt.date) -> ParsedLine:

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from crm.call_services import call_queues_generate
 from crm.models import AnalyticsRun
-from crm.services import analytics_recompute
+from crm.services import analytics_recompute, order_import_job_run
 from crm.subsidy_services import coupons_expire
 
 
@@ -43,3 +43,11 @@ def call_queues_generate_job(today: str | None = None) -> dict[str, int]:
 def expire_coupons() -> int:
     """Expire coupons past their use window, one bounded batch per run."""
     return coupons_expire()
+
+
+@shared_task
+def run_order_import(*, job_id: str) -> int:
+    """Import one queued orders file; returns the rows read (0 when there was nothing to
+    do). Safe to repeat: a finished job is not run again, an interrupted one resumes."""
+    job = order_import_job_run(job_id=job_id)
+    return 0 if job is None else job.rows_done

@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.scope import scoped_queryset
-from crm.models import Order, OrderLine
+from crm.models import Order, OrderImportJob, OrderImportStatus, OrderLine
 from stores.models import Segment, Store, TradeAreaType
 from surveys.models import SiteSurvey
 
@@ -619,3 +619,26 @@ def sales_forecast(
         stores_without_type=store_counts.get("", 0),
         total=sum((row.forecast_amount for row in types), Decimal(0)).quantize(CENT),
     )
+
+
+# --- orders import jobs ---------------------------------------------------------------
+
+
+def order_import_job_list(*, actor: User) -> QuerySet[OrderImportJob]:
+    """The orders import jobs `actor` may see, newest first: HQ all (imports are HQ's
+    work, shared between its members), anyone else only their own."""
+    jobs = OrderImportJob.objects.select_related("requested_by")
+    if actor.role != Role.HQ:
+        jobs = jobs.filter(requested_by=actor)
+    return jobs.order_by("-created_at", "pk")
+
+
+def order_import_job_progress(*, job: OrderImportJob) -> float | None:
+    """The share of rows imported, in [0, 1]; None before the job has counted them."""
+    if job.status == OrderImportStatus.DONE:
+        return 1.0
+    if job.rows_total is None:
+        return None
+    if not job.rows_total:
+        return 1.0
+    return round(min(job.rows_done / job.rows_total, 1.0), 4)

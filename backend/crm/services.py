@@ -2,22 +2,43 @@
 
 import csv
 import datetime as dt
+import io
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from itertools import groupby
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from crm.call_services import calls_queue_reactivation
-from crm.imports import MAX_AMOUNT, OrderFileError, ParsedLine, check_header, parse_line
-from crm.models import AnalyticsRun, AnalyticsRunKind, Order, OrderLine, TagRule
+from crm.imports import (
+    MAX_AMOUNT,
+    OrderFileError,
+    ParsedLine,
+    check_header,
+    check_upload,
+    count_rows,
+    parse_line,
+)
+from crm.models import (
+    AnalyticsRun,
+    AnalyticsRunKind,
+    Order,
+    OrderImportJob,
+    OrderImportStatus,
+    OrderLine,
+    TagRule,
+)
 from crm.selectors import (
     AnalyticsParameters,
     ChurnWarning,
@@ -46,6 +67,8 @@ from stores.models import Segment, Store
 from sync.bulk import bulk_create_records, bulk_update_records
 from sync.models import ChangeSource
 from tasks.models import Task, TaskStatus, TaskType
+
+logger = logging.getLogger(__name__)
 
 # --- orders import --------------------------------------------------------------------
 
@@ -87,6 +110,7 @@ def orders_import(
     csv_text: TextIO | Iterable[str],
     chunk_rows: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    atomic: bool = True,
 ) -> OrderImportReport:
     """Import order lines from CSV: validated row by row, inserted set-based, idempotent.
 
@@ -96,6 +120,11 @@ def orders_import(
     skip it). The file is read in chunks that end at an order boundary, so the lines of
     one order must be consecutive in the file, as ERP exports write them; lines of an
     order that reappears after other orders are rejected.
+
+    `on_progress` is called with the rows of each chunk once it is written. `atomic=False`
+    commits each chunk on its own (background jobs: the progress is visible while the job
+    runs, and a rerun after a lost worker skips what was committed); the caller then checks
+    the whole file first (`crm.imports.count_rows`), so a bad file still changes nothing.
     """
     chunk_rows = chunk_rows or settings.FIELDLINE["ORDER_IMPORT_CHUNK_ROWS"]
     listed = settings.FIELDLINE["ORDER_IMPORT_REJECTED_LISTED"]
@@ -105,7 +134,7 @@ def orders_import(
         reader = csv.DictReader(csv_text)
         check_header(reader.fieldnames)
         seen_orders: set[str] = set()
-        with transaction.atomic():
+        with transaction.atomic() if atomic else nullcontext():
             for chunk in _order_chunks(reader, chunk_rows=chunk_rows, today=today):
                 orders, rejected = _resolve_chunk(chunk, seen_orders=seen_orders)
                 created, lines = insert_orders(orders=orders)
@@ -304,6 +333,128 @@ def _insert_orders_portable(orders: Sequence[StagedOrder]) -> tuple[int, int]:
     ]
     OrderLine.objects.bulk_create(lines, batch_size=1000)
     return len(created), len(lines)
+
+
+# --- orders import jobs ---------------------------------------------------------------
+
+
+def order_import_job_create(*, actor: User, upload: BinaryIO) -> tuple[OrderImportJob, bool]:
+    """Keep an uploaded orders CSV in the default storage and queue its import; answers the
+    job and whether it is new. What is cheap to check (empty, not UTF-8, columns missing)
+    is refused here with `OrderFileError`, before anything is stored. The same file while
+    its import is queued or running answers that job: no second import of it in parallel.
+    """
+    from crm.jobs import run_order_import  # the job module imports this one
+
+    sha256, size = check_upload(upload)
+    upload.seek(0)
+    header = io.TextIOWrapper(upload, encoding="utf-8-sig", newline="")
+    try:
+        count_rows(header, header_only=True)
+    finally:
+        header.detach()
+    active = _active_order_import_job(sha256=sha256)
+    if active is not None:
+        return active, False
+    job_id = uuid.uuid4()
+    upload.seek(0)
+    file_name = default_storage.save(f"imports/orders/{job_id}.csv", File(upload))
+    try:
+        with transaction.atomic():
+            job = OrderImportJob.objects.create(
+                id=job_id,
+                file_name=file_name,
+                sha256=sha256,
+                size_bytes=size,
+                requested_by=actor,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        # The same file posted at the same moment: the other request's job won.
+        default_storage.delete(file_name)
+        active = _active_order_import_job(sha256=sha256)
+        if active is None:
+            raise
+        return active, False
+    run_order_import.delay_on_commit(job_id=str(job.pk))
+    return job, True
+
+
+def _active_order_import_job(*, sha256: str) -> OrderImportJob | None:
+    return OrderImportJob.objects.filter(
+        sha256=sha256, status__in=[OrderImportStatus.QUEUED, OrderImportStatus.RUNNING]
+    ).first()
+
+
+def order_import_job_run(*, job_id: str) -> OrderImportJob | None:
+    """Import a job's stored file with `orders_import`, saving progress once per chunk.
+
+    The file is read twice: first to count its rows and check it is readable CSV through
+    to the end (a bad file fails the job and writes nothing), then to import it, each chunk
+    committed on its own. Safe to repeat: a finished job is left alone; one that was
+    interrupted runs again and skips the orders its first run committed.
+    """
+    job = OrderImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status == OrderImportStatus.DONE:
+        return job
+    OrderImportJob.objects.filter(pk=job.pk).update(
+        status=OrderImportStatus.RUNNING,
+        started_at=timezone.now(),
+        finished_at=None,
+        rows_total=None,
+        rows_done=0,
+        error="",
+    )
+    done = 0
+
+    def on_progress(rows: int) -> None:
+        nonlocal done
+        done += rows
+        OrderImportJob.objects.filter(pk=job.pk).update(rows_done=done)
+
+    try:
+        with _stored_text(job.file_name) as csv_text:
+            total = count_rows(csv_text)
+        OrderImportJob.objects.filter(pk=job.pk).update(rows_total=total)
+        with _stored_text(job.file_name) as csv_text:
+            report = orders_import(csv_text=csv_text, on_progress=on_progress, atomic=False)
+    except OrderFileError as error:
+        return _order_import_job_failed(job=job, message=str(error))
+    except Exception:
+        # Recorded on the job, so its status says so instead of "running" for ever.
+        logger.exception("orders import job %s failed", job.pk)
+        return _order_import_job_failed(
+            job=job,
+            message="The import stopped before the end of the file; post the file again: "
+            "the orders already imported are skipped.",
+        )
+    OrderImportJob.objects.filter(pk=job.pk).update(
+        status=OrderImportStatus.DONE,
+        rows_done=report.rows_read,
+        report=report.as_dict(),
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job
+
+
+@contextmanager
+def _stored_text(name: str) -> Iterator[TextIO]:
+    """A stored upload as text, streamed from whichever storage holds it."""
+    with default_storage.open(name, "rb") as binary:
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        try:
+            yield text
+        finally:
+            text.detach()
+
+
+def _order_import_job_failed(*, job: OrderImportJob, message: str) -> OrderImportJob:
+    OrderImportJob.objects.filter(pk=job.pk).update(
+        status=OrderImportStatus.FAILED, error=message[:2000], finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
 
 
 # --- analytics recomputation ----------------------------------------------------------

@@ -5,6 +5,8 @@ from crm.apis import (
     AnalyticsRunApi,
     AnomalyListApi,
     ChurnWarningListApi,
+    OrderImportJobApi,
+    OrderImportJobListApi,
     OrdersImportApi,
     SalesForecastApi,
 )
@@ -35,6 +37,8 @@ from crm.tag_apis import TagRuleDetailApi, TagRuleListApi
 
 urlpatterns = [
     path("imports/orders", OrdersImportApi.as_view(), name="orders-import"),
+    path("imports/orders/jobs", OrderImportJobListApi.as_view(), name="orders-import-jobs"),
+    path("imports/orders/jobs/<uuid:pk>", OrderImportJobApi.as_view(), name="orders-import-job"),
     path("analytics/recompute", AnalyticsRecomputeApi.as_view(), name="analytics-recompute"),
     path("analytics/runs/<uuid:pk>", AnalyticsRunApi.as_view(), name="analytics-run"),
     path("analytics/churn", ChurnWarningListApi.as_view(), name="analytics-churn"),
