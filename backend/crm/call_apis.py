@@ -19,6 +19,7 @@ from crm.call_services import (
     call_claim,
     call_claim_next,
     call_complete,
+    call_release,
 )
 from crm.models import Call, CallOutcome, CallQueue, CallStatus
 from fieldline.pagination import PageNumberPagination
@@ -143,6 +144,25 @@ class CallClaimApi(APIView):
             raise NotFound from error
         except CallConflict as error:
             return _conflict(error)
+        return Response(CallSerializer(call, context={"now": timezone.now()}).data)
+
+
+class CallReleaseApi(APIView):
+    """Give a claimed call back to its queue (the agent holding it, the region's manager or
+    HQ); 409 when it is not claimed. Claims not completed within
+    FIELDLINE["CALL_CLAIM_TIMEOUT_HOURS"] are given back by the periodic queue fill."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(request=None, responses={200: CallSerializer, 409: CallConflictSerializer})
+    def post(self, request: Request, pk) -> Response:
+        try:
+            call = call_release(actor=request.user, call_id=pk)
+        except CallNotFound as error:
+            raise NotFound from error
+        except CallConflict as error:
+            return _conflict(error)
+        call = Call.objects.select_related("store").get(pk=call.pk)
         return Response(CallSerializer(call, context={"now": timezone.now()}).data)
 
 

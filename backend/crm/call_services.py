@@ -4,7 +4,9 @@ Queues are filled set-based and idempotently: a store waits in a queue at most o
 partial unique constraint, so even two generators racing cannot double a call), gets no
 new reactivation or survey call within FIELDLINE["CALL_REPEAT_AFTER_DAYS"] of its last
 one, and one new-customer callback per configured day. Only stores with a phone number
-are queued. An outcome with a next-contact date leaves a follow-up for the store's rep,
+are queued. A claim is not for ever: the agent (or the region's manager, or HQ) may give a
+call back, and a claim older than FIELDLINE["CALL_CLAIM_TIMEOUT_HOURS"] is given back by
+the periodic fill. An outcome with a next-contact date leaves a follow-up for the store's rep,
 written through the sync engine so that the rep's phone pulls it.
 """
 
@@ -107,6 +109,7 @@ def calls_queue_reactivation(
 @dataclass
 class CallQueueReport:
     expired: int = 0
+    released: int = 0
     survey_by_phone: int = 0
     new_customer_callback: int = 0
 
@@ -118,8 +121,13 @@ class CallQueueReport:
 def call_queues_generate(
     *, today: dt.date | None = None, now: dt.datetime | None = None
 ) -> CallQueueReport:
-    """The periodic fill: expire stale open calls, then queue surveys by phone and
-    new-customer callbacks. Safe to run again: a second run the same day adds nothing."""
+    """The periodic fill: expire stale open calls, give claims held past the timeout back to
+    their queue, then queue surveys by phone and new-customer callbacks. Safe to run again:
+    a second run the same day adds nothing.
+
+    Released after expiring, so a call given back waits in its queue until the next run at
+    least. Both are single UPDATEs guarded by the status: a call completed meanwhile (its
+    row locked by `call_complete`) is no longer `claimed` when the UPDATE reaches it."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     expire_before = now - dt.timedelta(hours=settings.FIELDLINE["CALL_EXPIRE_AFTER_HOURS"])
@@ -127,6 +135,10 @@ def call_queues_generate(
     report.expired = Call.objects.filter(status=CallStatus.OPEN, due_at__lt=expire_before).update(
         status=CallStatus.EXPIRED
     )
+    held_since = now - dt.timedelta(hours=settings.FIELDLINE["CALL_CLAIM_TIMEOUT_HOURS"])
+    report.released = Call.objects.filter(
+        status=CallStatus.CLAIMED, claimed_at__lt=held_since
+    ).update(status=CallStatus.OPEN, claimed_by=None, claimed_at=None)
     report.survey_by_phone = _queue_surveys_by_phone(now=now)
     report.new_customer_callback = _queue_new_customer_callbacks(today=today, now=now)
     return report
@@ -297,6 +309,24 @@ def call_claim(*, actor: User, call_id: uuid.UUID, now: dt.datetime | None = Non
     if call.status == CallStatus.CLAIMED:
         raise CallConflict("claimed_by_other", "Another agent has claimed this call.")
     raise CallConflict(f"call_{call.status}", f"This call is {call.status}; it cannot be claimed.")
+
+
+@transaction.atomic
+def call_release(*, actor: User, call_id: uuid.UUID) -> Call:
+    """Give a claimed call back to its queue, unclaimed, for the next agent. Whoever may
+    work the call may release it: the agent who holds it, their region's manager, HQ."""
+    call = call_scope(actor=actor).select_for_update(of=("self",)).filter(pk=call_id).first()
+    if call is None:
+        raise CallNotFound
+    if call.status != CallStatus.CLAIMED:
+        raise CallConflict(
+            f"call_{call.status}", f"This call is {call.status}, not claimed; nothing to release."
+        )
+    call.status = CallStatus.OPEN
+    call.claimed_by = None
+    call.claimed_at = None
+    call.save(update_fields=["status", "claimed_by", "claimed_at"])
+    return call
 
 
 @transaction.atomic

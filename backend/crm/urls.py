@@ -15,6 +15,7 @@ from crm.call_apis import (
     CallClaimNextApi,
     CallCompleteApi,
     CallListApi,
+    CallReleaseApi,
     CallSlaApi,
 )
 from crm.subsidy_apis import (
@@ -86,4 +87,5 @@ urlpatterns = [
     path("calls/sla", CallSlaApi.as_view(), name="calls-sla"),
     path("calls/<uuid:pk>/claim", CallClaimApi.as_view(), name="call-claim"),
     path("calls/<uuid:pk>/complete", CallCompleteApi.as_view(), name="call-complete"),
+    path("calls/<uuid:pk>/release", CallReleaseApi.as_view(), name="call-release"),
 ]

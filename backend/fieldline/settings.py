@@ -360,6 +360,9 @@ FIELDLINE = {
         "survey_by_phone": env.int("FIELDLINE_CALL_SLA_HOURS_SURVEY", default=120),
         "new_customer_callback": env.int("FIELDLINE_CALL_SLA_HOURS_CALLBACK", default=24),
     },
+    # A claimed call not completed within this many hours of its claim goes back to its
+    # queue at the next periodic fill (an agent who left it would otherwise hold it forever).
+    "CALL_CLAIM_TIMEOUT_HOURS": env.int("FIELDLINE_CALL_CLAIM_TIMEOUT_HOURS", default=8),
     # An open call nobody claimed this many hours past its deadline expires.
     "CALL_EXPIRE_AFTER_HOURS": env.int("FIELDLINE_CALL_EXPIRE_AFTER_HOURS", default=72),
     # A store gets no new reactivation or survey call within this many days of its last one.

@@ -8,7 +8,11 @@ not depend on the date, except for orders, whose weekly pattern follows the cale
 (they are drawn last, from their own stream).
 
 Syncable records go through `sync.bulk`, so they are versioned and in the change stream
-like any other write; orders are plain ERP facts and are inserted in batches.
+like any other write; orders are plain ERP facts and are inserted in batches. Then the
+office's day (`seed_office`) runs through the services HQ and managers use, so the HQ views
+have something to show: the analytics recompute, the call queues, a tag rule, budgets, a
+campaign with claimed coupons and a few completed calls. Those services draw their own ids
+(and coupon codes), so office records differ in id between runs, not in what they are.
 """
 
 import datetime as dt
@@ -29,14 +33,26 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Count, Model
 from django.test.utils import override_settings
 from django.utils import timezone
 from knox.models import AuthToken
 from tqdm import tqdm
 
 from accounts.models import Region, Role, User
-from crm.models import Order, OrderLine
+from crm.call_services import call_claim, call_complete, call_queues_generate
+from crm.models import Call, CallOutcome, CallStatus, CampaignStore, Order, OrderLine, TagRule
+from crm.services import analytics_recompute
+from crm.subsidy_services import (
+    SubsidyError,
+    batch_create,
+    budget_allocate,
+    budget_create,
+    campaign_approve,
+    campaign_create,
+    coupon_claim,
+)
+from crm.tag_rule_services import tag_rule_create
 from stores import demo_catalogue as catalogue
 from stores.demo_streets import CITIES, City, Street
 from stores.models import Store
@@ -73,6 +89,20 @@ class DemoSummary:
     tasks: int
     orders: int
     order_lines: int
+    office: "OfficeSummary"
+
+
+@dataclass(frozen=True)
+class OfficeSummary:
+    """What the office's day left: the runs, queues and subsidy records HQ views show."""
+
+    segmented_stores: int
+    churn_warnings: int
+    calls: int
+    calls_done: int
+    tag_rules: int
+    budgets: int
+    coupons: int
 
 
 @dataclass(frozen=True)
@@ -215,6 +245,7 @@ def seed_demo(
         orders, lines = write_orders(
             rng=stream(seed, "orders"), stores=planned, today=today, progress=progress
         )
+        office = seed_office(seed=seed, people=people, today=today, progress=progress)
     return DemoSummary(
         regions=len(CITIES),
         users=1 + len(people.managers) + sum(len(reps) for reps in people.reps.values()),
@@ -226,6 +257,7 @@ def seed_demo(
         tasks=sum(len(rows) for rows in task_rows.values()),
         orders=orders,
         order_lines=lines,
+        office=office,
     )
 
 
@@ -1029,3 +1061,170 @@ def flush_orders(orders: list[Order], lines: list[OrderLine]) -> int:
     orders.clear()
     lines.clear()
     return written
+
+
+# --- the office's day ---------------------------------------------------------------
+
+# HQ's own tag: regulars the recompute sees slipping away.
+DEMO_TAG_RULE = {
+    "name": "lapsed_regular",
+    "description": "Ordered at least 3 times, now at risk of churning.",
+    "conditions": [
+        {"field": "tags", "op": "contains", "value": "churn_risk"},
+        {"field": "orders", "op": "gte", "value": 3},
+    ],
+}
+# A region's subsidy money per store, and the top-up HQ allocates later in the quarter.
+BUDGET_PER_STORE = Decimal("25.00")
+BUDGET_TOP_UP_SHARE = Decimal("0.2")
+# The campaign: churning and warning stores of the north, X = a + Y^t x (b - a).
+CAMPAIGN_SEGMENTS = ["head_warning", "mid_churn", "tail_churn", "early_growth"]
+CAMPAIGN_FLOOR_A = Decimal("5.00")
+CAMPAIGN_CAP_B = Decimal("40.00")
+CAMPAIGN_DAYS = 30
+BATCH_COUPONS = 200
+CLAIMED_COUPONS = 6
+# Stores tried for a claim before giving up (the formula may give some nothing).
+CLAIM_ATTEMPTS = 60
+
+
+def seed_office(*, seed: int, people: DemoPeople, today: dt.date, progress: bool) -> OfficeSummary:
+    """The office's work on top of the drawn world, each step through its own service (so
+    their rules hold here as anywhere): HQ's tag rule, the analytics recompute (segments,
+    grades, tags, churn warnings, reactivation calls and tasks), the periodic call-queue
+    fill, a budget per region with a top-up, an approved campaign with a coupon batch and
+    a few claims, and calls worked by the managers. Coupons and calls draw from streams of
+    their own: the campaign's holdout split follows its id, which the service draws."""
+    hq = people.hq
+    # The office's clock: now, or that day's afternoon when seeding for another day.
+    now = min(timezone.now(), dt.datetime.combine(today, dt.time(15), tzinfo=dt.UTC))
+    steps = ("tag rule", "analytics", "call queues", "subsidies", "calls")
+    with progress_bar(enabled=progress, total=len(steps), label="office", unit="step") as bar:
+        tag_rule_create(actor=hq, **DEMO_TAG_RULE)
+        bar.update(1)
+        recompute = analytics_recompute(actor=None, as_of=today)
+        bar.update(1)
+        call_queues_generate(today=today, now=now)
+        bar.update(1)
+        budgets, coupons = seed_subsidies(rng=stream(seed, "coupons"), hq=hq, today=today, now=now)
+        bar.update(1)
+        calls_done = work_calls(
+            rng=stream(seed, "calls"), managers=people.managers, today=today, now=now
+        )
+        bar.update(1)
+    return OfficeSummary(
+        segmented_stores=sum(1 for segment in recompute.segments.values() if segment),
+        churn_warnings=len(recompute.warnings),
+        calls=Call.objects.count(),
+        calls_done=calls_done,
+        tag_rules=TagRule.objects.count(),
+        budgets=budgets,
+        coupons=coupons,
+    )
+
+
+def seed_subsidies(
+    *, rng: random.Random, hq: User, today: dt.date, now: dt.datetime
+) -> tuple[int, int]:
+    """A quarter's budget per region (sized by its stores) with a top-up allocation, and
+    in the north an approved campaign whose batch some treated stores have claimed from.
+    Returns (budgets, coupons claimed)."""
+    period_start = today.replace(day=1)
+    period_end = period_start + dt.timedelta(days=95)
+    budgets = {}
+    stores_by_region = dict(
+        Store.objects.values("region_id")
+        .annotate(stores=Count("pk"))
+        .order_by()
+        .values_list("region_id", "stores")
+    )
+    for region in Region.objects.order_by("code"):
+        amount = BUDGET_PER_STORE * max(stores_by_region.get(region.pk, 0), 1)
+        budget = budget_create(
+            actor=hq,
+            region=region,
+            period_start=period_start,
+            period_end=period_end,
+            amount=amount,
+            note="Quarterly subsidy budget",
+        )
+        budget_allocate(
+            actor=hq,
+            budget_id=budget.pk,
+            amount=(amount * BUDGET_TOP_UP_SHARE).quantize(Decimal("0.01")),
+            note="Top-up for the reactivation campaign",
+        )
+        budgets[region.pk] = budget
+    budget = budgets.get("north") or next(iter(budgets.values()))
+    campaign = campaign_create(
+        actor=hq,
+        name="Win back slipping stores",
+        budget=budget,
+        segments=CAMPAIGN_SEGMENTS,
+        floor_a=CAMPAIGN_FLOOR_A,
+        cap_b=CAMPAIGN_CAP_B,
+        starts_on=today,
+        ends_on=min(today + dt.timedelta(days=CAMPAIGN_DAYS), budget.period_end),
+    )
+    campaign = campaign_approve(actor=hq, campaign_id=campaign.pk)
+    batch = batch_create(
+        actor=hq,
+        campaign_id=campaign.pk,
+        count=BATCH_COUPONS,
+        claim_opens_at=dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC),
+    )
+    treated = list(
+        CampaignStore.objects.filter(campaign=campaign, holdout=False)
+        .order_by("store_id")
+        .values_list("store_id", "store__owner_id")
+    )
+    owners = {user.pk: user for user in User.objects.filter(pk__in={o for _, o in treated})}
+    candidates = rng.sample(treated, min(CLAIM_ATTEMPTS, len(treated)))
+    claimed = 0
+    for store_id, owner_id in candidates:
+        if claimed >= CLAIMED_COUPONS:
+            break
+        try:
+            # A rep claims for their store, as in the app.
+            coupon_claim(
+                actor=owners.get(owner_id, hq), batch_id=batch.pk, store_id=store_id, now=now
+            )
+        except SubsidyError:
+            continue
+        claimed += 1
+    return len(budgets), claimed
+
+
+# (outcome, days until the next contact or None, notes) of the calls the managers work.
+WORKED_CALLS = (
+    (CallOutcome.REACHED_INTERESTED, None, "Owner liked the new lunch range."),
+    (CallOutcome.CALLBACK_REQUESTED, 7, "Owner away; call back next week."),
+    (CallOutcome.NO_ANSWER, None, ""),
+)
+
+
+def work_calls(
+    *, rng: random.Random, managers: Mapping[str, User], today: dt.date, now: dt.datetime
+) -> int:
+    """Each region's manager claims and completes a few open calls of their region; a
+    callback leaves a follow-up for the store's rep."""
+    done = 0
+    for region, manager in sorted(managers.items()):
+        waiting = list(
+            Call.objects.filter(status=CallStatus.OPEN, store__region_id=region)
+            .order_by("queue", "store_id")
+            .values_list("pk", flat=True)[:50]
+        )
+        picked = rng.sample(waiting, min(len(WORKED_CALLS), len(waiting)))
+        for call_id, (outcome, days, notes) in zip(picked, WORKED_CALLS, strict=False):
+            call_claim(actor=manager, call_id=call_id, now=now)
+            call_complete(
+                actor=manager,
+                call_id=call_id,
+                now=now,
+                outcome=outcome,
+                notes=notes,
+                next_contact_on=today + dt.timedelta(days=days) if days else None,
+            )
+            done += 1
+    return done

@@ -183,6 +183,63 @@ def test_unclaimed_calls_expire_long_after_their_deadline(people):
     assert statuses == {old.pk: "expired", recent.pk: "open", claimed.pk: "claimed"}
 
 
+@pytest.mark.django_db
+def test_claims_held_past_the_timeout_go_back_to_the_queue(people, settings):
+    settings.FIELDLINE = {**settings.FIELDLINE, "CALL_CLAIM_TIMEOUT_HOURS": 8}
+    agent = people["manager_north"]
+    held = {
+        hours: open_call(
+            store(people, f"held {hours}h"),
+            status="claimed",
+            claimed_by=agent,
+            claimed_at=NOW - dt.timedelta(hours=hours),
+        )
+        for hours in (9, 7)
+    }
+    done = open_call(
+        store(people, "done"),
+        status="done",
+        outcome="no_answer",
+        claimed_by=agent,
+        claimed_at=NOW - dt.timedelta(hours=30),
+        completed_at=NOW - dt.timedelta(hours=29),
+    )
+
+    report = call_queues_generate(now=NOW)
+    again = call_queues_generate(now=NOW)
+
+    assert (report.released, again.released) == (1, 0)
+    rows = {
+        pk: (status, claimed_by, claimed_at)
+        for pk, status, claimed_by, claimed_at in Call.objects.values_list(
+            "pk", "status", "claimed_by", "claimed_at"
+        )
+    }
+    assert rows[held[9].pk] == ("open", None, None)
+    assert rows[held[7].pk] == ("claimed", agent.pk, NOW - dt.timedelta(hours=7))
+    assert rows[done.pk][0] == "done"
+    # Back in the queue: the next agent gets it.
+    assert call_claim_next(actor=people["hq"], queue="reactivation").pk == held[9].pk
+
+
+@pytest.mark.django_db
+def test_giving_back_timed_out_claims_is_set_based(people):
+    def stale(names: list[str]) -> int:
+        for name in names:
+            open_call(
+                store(people, name, phone=""),
+                status="claimed",
+                claimed_by=people["manager_north"],
+                claimed_at=NOW - dt.timedelta(days=1),
+            )
+        with CaptureQueriesContext(connection) as queries:
+            report = call_queues_generate(now=NOW)
+        assert report.released == len(names)
+        return len(queries)
+
+    assert stale(["a", "b"]) == stale([f"more {n}" for n in range(20)])
+
+
 # --- working calls --------------------------------------------------------------------
 
 
@@ -243,6 +300,65 @@ def test_a_claimed_call_cannot_be_claimed_or_completed_by_another_agent(calls, c
     assert unknown.status_code == 404
     call.refresh_from_db()
     assert (call.status, call.claimed_by, call.outcome) == ("claimed", people["manager_north"], "")
+
+
+@pytest.mark.django_db
+def test_the_agent_gives_a_claimed_call_back_to_the_queue(calls, client_for, people):
+    call = calls["late"]
+    north = client_for("manager_north")
+    north.post(f"/api/calls/{call.pk}/claim")
+
+    released = north.post(f"/api/calls/{call.pk}/release")
+    twice = north.post(f"/api/calls/{call.pk}/release")
+
+    assert released.status_code == 200, released.content
+    assert released.json()["status"] == "open"
+    assert released.json()["claimed_by"] is None
+    assert released.json()["claimed_at"] is None
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "call_open"
+    call.refresh_from_db()
+    assert (call.status, call.claimed_by, call.claimed_at) == ("open", None, None)
+    # The next agent may take it; the one who gave it back cannot complete it any more.
+    assert client_for("hq").post(f"/api/calls/{call.pk}/claim").status_code == 200
+    late = north.post(f"/api/calls/{call.pk}/complete", {"outcome": "no_answer"}, format="json")
+    assert late.status_code == 409
+
+
+@pytest.mark.django_db
+def test_hq_and_the_regions_manager_may_release_another_agents_claim(calls, client_for, people):
+    call = calls["late"]
+    client_for("hq").post(f"/api/calls/{call.pk}/claim")
+
+    by_other_region = client_for("manager_south").post(f"/api/calls/{call.pk}/release")
+    by_rep = client_for("rep_north").post(f"/api/calls/{call.pk}/release")
+    unknown = client_for("manager_north").post(f"/api/calls/{uuid.uuid4()}/release")
+    call.refresh_from_db()
+    still_held = (call.status, call.claimed_by)
+    by_manager = client_for("manager_north").post(f"/api/calls/{call.pk}/release")
+
+    assert by_other_region.status_code == 404
+    assert by_rep.status_code == 403
+    assert unknown.status_code == 404
+    assert still_held == ("claimed", people["hq"])
+    assert by_manager.status_code == 200, by_manager.content
+    assert by_manager.json()["status"] == "open"
+
+
+@pytest.mark.django_db
+def test_only_a_claimed_call_can_be_released(calls, client_for):
+    call = calls["late"]
+    north = client_for("manager_north")
+    north.post(f"/api/calls/{call.pk}/claim")
+    north.post(f"/api/calls/{call.pk}/complete", {"outcome": "no_answer"}, format="json")
+
+    released = north.post(f"/api/calls/{call.pk}/release")
+
+    assert released.status_code == 409
+    assert released.json()["code"] == "call_done"
+    call.refresh_from_db()
+    assert (call.status, call.outcome) == ("done", "no_answer")
+    assert call.claimed_by is not None
 
 
 @pytest.mark.django_db
@@ -439,5 +555,8 @@ def test_the_command_fills_the_queues(people, capsys):
 
     call_command("generate_call_queues", "--today", "2026-11-30")
 
-    assert "0 expired, 1 survey calls, 0 new-customer callbacks queued" in capsys.readouterr().out
+    assert (
+        "0 expired, 0 released, 1 survey calls, 0 new-customer callbacks queued"
+        in capsys.readouterr().out
+    )
     assert Call.objects.get().queue == "survey_by_phone"

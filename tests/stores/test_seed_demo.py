@@ -20,8 +20,24 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import Region, Role, User
-from crm.models import Order, OrderLine
-from stores.demo import reset_demo_data, seed_demo
+from crm.models import (
+    AnalyticsRun,
+    BudgetEntry,
+    Call,
+    CallStatus,
+    Campaign,
+    CampaignStatus,
+    CampaignStore,
+    Coupon,
+    CouponBatch,
+    CouponState,
+    Order,
+    OrderLine,
+    SubsidyBudget,
+    TagRule,
+)
+from crm.subsidy_selectors import ledger_totals
+from stores.demo import DEVICE_ID, reset_demo_data, seed_demo
 from stores.demo_streets import CITIES
 from stores.models import Store
 from surveys.models import Photo, SiteSurvey
@@ -95,8 +111,18 @@ def metres_from_segment(
     return math.hypot(px - along * ex, py - along * ey) * 111_320
 
 
+def drawn(model):
+    """The records the seed drew itself, not those the office's services added."""
+    entity = next(name for name, m in ENTITY_MODELS.items() if m is model)
+    seeded = ChangeLog.objects.filter(entity=entity, op="create", device_id=DEVICE_ID)
+    return model.objects.filter(pk__in=seeded.values("record_id"))
+
+
 def snapshot() -> dict[str, Any]:
-    """What a second run must reproduce (users get new database ids, so compare names)."""
+    """What a second run must reproduce (users get new database ids, so compare names).
+
+    `office` holds what the office's services added: they draw their own ids, so it is
+    compared by content; `computed` is what the analytics derive from the orders."""
     return {
         "stores": list(
             Store.objects.order_by("id").values_list(
@@ -108,22 +134,34 @@ def snapshot() -> dict[str, Any]:
                 "lat",
                 "lon",
                 "status",
-                "grade",
                 "trade_area_type",
-                "tags",
                 "opening_hours",
                 "owner__username",
             )
+        ),
+        "computed": list(
+            Store.objects.order_by("id").values_list("id", "grade", "segment", "tags")
         ),
         "surveys": list(
             SiteSurvey.objects.order_by("id").values_list("id", "store_id", "review_status")
         ),
         "visits": list(Visit.objects.order_by("id").values_list("id", "store_id", "purpose")),
         "tasks": list(
-            Task.objects.order_by("id").values_list("id", "type", "status", "assignee__username")
+            drawn(Task).order_by("id").values_list("id", "type", "status", "assignee__username")
         ),
         "photos": list(Photo.objects.order_by("id").values_list("id", "sha256")),
         "orders": Order.objects.count(),
+        "office": {
+            "tasks": sorted(
+                Task.objects.exclude(pk__in=drawn(Task).values("pk")).values_list(
+                    "store_id", "type", "status"
+                )
+            ),
+            "calls": sorted(Call.objects.values_list("store_id", "queue", "status", "outcome")),
+            # The holdout split hangs on the campaign's id, which the service draws.
+            "coupons": sorted(Coupon.objects.values_list("state", flat=True)),
+            "budgets": sorted(SubsidyBudget.objects.values_list("region_id", "amount")),
+        },
     }
 
 
@@ -307,7 +345,11 @@ def test_records_are_written_through_the_sync_engine(seeded):
         assert set(created.values_list("record_id", flat=True)) == set(
             records.values_list("id", flat=True)
         )
-        assert set(records.values_list("version", flat=True)) == {1}
+        # The recompute's changes are updates: each record's version counts its entries.
+        logged = Counter(
+            ChangeLog.objects.filter(entity=entity).values_list("record_id", flat=True)
+        )
+        assert dict(records.values_list("id", "version")) == dict(logged), entity
         assert records.values("sync_seq").distinct().count() == records.count()
     assert not Store.objects.exclude(scope_owner=F("owner"), scope_region=F("region")).exists()
     for model in (SiteSurvey, Visit, FollowUp):
@@ -316,9 +358,17 @@ def test_records_are_written_through_the_sync_engine(seeded):
         ).exists()
     assert not Photo.objects.exclude(scope_owner=F("survey__store__owner")).exists()
     managers = set(
-        ChangeLog.objects.filter(entity="task").values_list("actor__username", flat=True)
+        ChangeLog.objects.filter(entity="task", device_id=DEVICE_ID).values_list(
+            "actor__username", flat=True
+        )
     )
     assert managers == {"manager-north", "manager-south"}
+    assert Store.objects.filter(version__gt=1).exists(), "the recompute changed some"
+    updates = ChangeLog.objects.filter(op="update")
+    assert set(updates.values_list("entity", flat=True)) == {"store"}
+    assert all(
+        device.startswith("analytics-") for device in updates.values_list("device_id", flat=True)
+    )
 
 
 def test_every_record_is_valid_on_the_wire(seeded):
@@ -340,6 +390,97 @@ def test_writes_are_batched_not_one_query_per_row(db, debug_on):
     )
     assert rows > 3000
     assert len(queries) < rows / 10
+
+
+# --- the office's day ------------------------------------------------------------------
+
+
+def test_the_analytics_ran_over_the_orders(seeded):
+    run = AnalyticsRun.objects.get()
+    assert run.finished_at is not None
+    assert run.started_by is None, "a system run, as the nightly job"
+    stores = Store.objects.all()
+    ordering = stores.filter(orders__isnull=False).distinct().count()
+    segmented = stores.exclude(segment="").count()
+    assert 0.5 * ordering <= segmented <= ordering
+    assert len(set(stores.exclude(segment="").values_list("segment", flat=True))) >= 3
+    assert run.counts["stores"] == STORES
+    assert 0 < run.counts["churn_warnings"] < STORES / 2
+    assert stores.filter(tags__icontains="churn_risk").count() == run.counts["churn_warnings"]
+    assert all(
+        s.tag_kinds.get("churn_risk") == "predicted" or "churn_risk" not in s.tags for s in stores
+    )
+    assert stores.filter(tags__icontains="has_survey").exists()
+
+
+def test_hq_has_a_tag_rule_and_the_recompute_applied_it(seeded):
+    rule = TagRule.objects.get()
+    assert rule.name == "lapsed_regular"
+    assert rule.created_by.username == "hq"
+    run = AnalyticsRun.objects.get()
+    assert [applied["name"] for applied in run.parameters["tag_rules"]] == ["lapsed_regular"]
+    tagged = [s for s in Store.objects.all() if "lapsed_regular" in s.tags]
+    assert tagged, "some regulars slip at any size"
+    assert all("churn_risk" in store.tags for store in tagged)
+    assert all(store.tag_kinds.get("lapsed_regular") == "rule" for store in tagged)
+
+
+def test_the_call_queues_are_filled_and_a_few_calls_worked(seeded):
+    calls = Call.objects.all()
+    queues = Counter(calls.values_list("queue", flat=True))
+    assert set(queues) >= {"reactivation", "survey_by_phone"}
+    assert queues["reactivation"] <= AnalyticsRun.objects.get().counts["churn_warnings"]
+    assert not calls.filter(store__phone="").exists()
+    done = calls.filter(status=CallStatus.DONE)
+    assert done.count() == 6, "three per region's manager"
+    assert set(done.values_list("claimed_by__username", flat=True)) == {
+        "manager-north",
+        "manager-south",
+    }
+    assert not done.exclude(store__region=F("claimed_by__region")).exists()
+    assert not done.filter(outcome="").exists()
+    callbacks = done.filter(next_contact_on__isnull=False)
+    assert callbacks.count() == 2
+    for call in callbacks:
+        followup = FollowUp.objects.get(pk=call.followup_id)
+        assert followup.store_id == call.store_id
+        assert followup.due_date == call.next_contact_on
+        assert followup.scope_owner_id == call.store.owner_id
+    assert calls.filter(status=CallStatus.OPEN).count() > 10
+
+
+def test_subsidies_a_budget_per_region_and_a_campaign_with_claimed_coupons(seeded):
+    budgets = SubsidyBudget.objects.all()
+    assert set(budgets.values_list("region_id", flat=True)) == {"north", "south"}
+    for budget in budgets:
+        kinds = Counter(budget.entries.values_list("kind", flat=True))
+        assert kinds["allocation"] == 2, "opened, then topped up"
+        totals = ledger_totals(budget_id=budget.pk)
+        assert (budget.amount, budget.reserved, budget.used) == (
+            totals["amount"],
+            totals["reserved"],
+            totals["used"],
+        )
+        assert budget.amount >= 25 * Store.objects.filter(region=budget.region_id).count()
+    campaign = Campaign.objects.get()
+    assert campaign.status == CampaignStatus.APPROVED
+    assert campaign.budget.region_id == "north"
+    members = CampaignStore.objects.filter(campaign=campaign)
+    assert members.filter(holdout=False).exists()
+    assert not members.exclude(store__region="north").exists()
+    batch = CouponBatch.objects.get()
+    coupons = Coupon.objects.all()
+    assert 3 <= coupons.count() == batch.issued <= 6
+    assert set(coupons.values_list("state", flat=True)) == {CouponState.CLAIMED}
+    assert not coupons.filter(store__in=members.filter(holdout=True).values("store")).exists()
+    assert not coupons.exclude(claimed_by=F("store__owner")).exists(), "reps claim"
+    north = budgets.get(region="north")
+    assert north.reserved == sum(coupon.value for coupon in coupons)
+    assert BudgetEntry.objects.filter(kind="claim").count() == coupons.count()
+    assert all(
+        campaign.floor_a <= value <= campaign.cap_b
+        for value in coupons.values_list("value", flat=True)
+    )
 
 
 # --- determinism ------------------------------------------------------------------------
@@ -372,7 +513,8 @@ def test_only_dates_follow_the_day_of_the_run(db, settings):
     on_friday = snapshot()
     friday_visits = list(Visit.objects.order_by("id").values_list("check_in_at", flat=True))
 
-    del on_monday["orders"], on_friday["orders"]
+    for key in ("orders", "computed", "office"):  # derived from the orders
+        del on_monday[key], on_friday[key]
     assert on_friday == on_monday
     assert friday_visits != monday_visits
     assert max(friday_visits).date() < dt.date(2026, 3, 6)
@@ -434,7 +576,7 @@ def test_reset_deletes_all_data_first(seeded):
     assert not AuthToken.objects.exists()
     assert not ScopeExit.objects.exists()
     records = sum(model.objects.count() for model in ENTITY_MODELS.values())
-    assert ChangeLog.objects.count() == records
+    assert ChangeLog.objects.filter(op="create").count() == records
     assert set(Order.objects.values_list("store_id", flat=True)) <= set(
         Store.objects.values_list("id", flat=True)
     )

@@ -20,6 +20,7 @@ class Command(BaseCommand):
             raise CommandError("--today must be a date, YYYY-MM-DD.") from error
         report = call_queues_generate(today=today)
         self.stdout.write(
-            f"{report.expired} expired, {report.survey_by_phone} survey calls, "
+            f"{report.expired} expired, {report.released} released, "
+            f"{report.survey_by_phone} survey calls, "
             f"{report.new_customer_callback} new-customer callbacks queued"
         )

@@ -23,7 +23,8 @@ LEFT_ALONE = "database already has data; leaving it"
 class Command(BaseCommand):
     help = (
         "Fill the database with a deterministic demo data set: regions north (Hamburg) and "
-        "south (Munich), their people, stores, surveys, visits, tasks and orders."
+        "south (Munich), their people, stores, surveys, visits, tasks and orders, then the "
+        "office's day: analytics, call queues, a tag rule, subsidy budgets, a campaign."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -86,9 +87,14 @@ class Command(BaseCommand):
 
 
 def describe(summary: DemoSummary, *, seconds: float) -> str:
+    office = summary.office
     return (
         f"Seeded in {seconds:.1f} s: {summary.regions} regions, {summary.users} users, "
         f"{summary.stores:,} stores, {summary.surveys:,} surveys, {summary.photos:,} photos, "
         f"{summary.visits:,} visits, {summary.followups:,} follow-ups, {summary.tasks:,} tasks, "
-        f"{summary.orders:,} orders ({summary.order_lines:,} lines)."
+        f"{summary.orders:,} orders ({summary.order_lines:,} lines).\n"
+        f"Office: {office.segmented_stores:,} stores segmented, {office.churn_warnings:,} churn "
+        f"warnings, {office.calls:,} calls queued ({office.calls_done} worked), "
+        f"{office.tag_rules} tag rule, {office.budgets} subsidy budgets, "
+        f"{office.coupons} coupons claimed."
     )
