@@ -1,7 +1,8 @@
 """Admin views of the office-side records: calls, tag rules, budgets and their ledger,
-campaigns, coupon batches and coupons. HQ staff may look; nobody changes anything here.
-Their writes carry rules (locks, ledger entries, follow-ups synced to phones) that live in
-the services, which the admin's own save() would bypass; the ledger is append-only."""
+campaigns, coupon batches, coupons and orders import jobs. HQ staff may look; nobody
+changes anything here. Their writes carry rules (locks, ledger entries, follow-ups synced
+to phones) that live in the services, which the admin's own save() would bypass; the
+ledger is append-only."""
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -13,6 +14,7 @@ from crm.models import (
     Campaign,
     Coupon,
     CouponBatch,
+    OrderImportJob,
     SubsidyBudget,
     TagRule,
 )
@@ -91,3 +93,11 @@ class CouponAdmin(OfficeReadOnlyAdmin):
     list_filter = ["state", "store__region"]
     search_fields = ["code", "store__name"]
     list_select_related = ["store", "order"]
+
+
+@admin.register(OrderImportJob)
+class OrderImportJobAdmin(OfficeReadOnlyAdmin):
+    list_display = ["created_at", "file_name", "status", "rows_done", "rows_total", "requested_by"]
+    list_filter = ["status"]
+    search_fields = ["file_name", "sha256", "error"]
+    list_select_related = ["requested_by"]

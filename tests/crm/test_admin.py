@@ -9,13 +9,31 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from crm.models import BudgetEntry, Call, CallQueue, Campaign, Coupon, CouponBatch, TagRule
+from crm.models import (
+    BudgetEntry,
+    Call,
+    CallQueue,
+    Campaign,
+    Coupon,
+    CouponBatch,
+    OrderImportJob,
+    TagRule,
+)
 from crm.subsidy_services import coupon_claim
 from crm.tag_rule_services import tag_rule_create
 from tests.conftest import PASSWORD, make_user
 from tests.crm.subsidy_fixtures import approved_campaign, make_budget, make_store, open_batch
 
-MODELS = ["call", "tagrule", "subsidybudget", "budgetentry", "campaign", "couponbatch", "coupon"]
+MODELS = [
+    "call",
+    "tagrule",
+    "subsidybudget",
+    "budgetentry",
+    "campaign",
+    "couponbatch",
+    "coupon",
+    "orderimportjob",
+]
 
 
 @pytest.fixture
@@ -37,6 +55,13 @@ def office(people, regions):
     budget = make_budget(hq, regions["north"], "1000.00")
     batch = open_batch(hq, approved_campaign(hq, budget))
     coupon = coupon_claim(actor=people["rep_north"], batch_id=batch.pk, store_id=store)
+    OrderImportJob.objects.create(
+        file_name="imports/orders/nord.csv",
+        sha256="0" * 64,
+        size_bytes=120,
+        requested_by=hq,
+        created_at=now,
+    )
     return {"call": call, "budget": budget, "coupon": coupon, "batch": batch}
 
 
