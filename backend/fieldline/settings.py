@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "tasks",
     "crm",
     "reports",
+    "hq",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault(
         "TEST", {"NAME": str(VAR_DIR / f"test-fieldline-{os.getpid()}.sqlite3")}
     )
+
+# The HQ pages (hq/) log office users in with a session; the API uses tokens.
+LOGIN_URL = "hq:login"
+LOGIN_REDIRECT_URL = "hq:dashboard"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
@@ -261,6 +266,10 @@ FIELDLINE = {
     # Sales forecast: the comparable per-store sales of a trade-area type are averaged over
     # the orders of this many days up to the as-of date.
     "FORECAST_WINDOW_DAYS": env.int("FIELDLINE_FORECAST_WINDOW_DAYS", default=28),
+    # HQ map: a store whose latest survey scores below this is drawn as "poor".
+    "MAP_SCORE_POOR_BELOW": env.float("FIELDLINE_MAP_SCORE_POOR_BELOW", default=0.5),
+    # HQ analytics: the daily orders chart covers this many days.
+    "ANALYTICS_CHART_DAYS": env.int("FIELDLINE_ANALYTICS_CHART_DAYS", default=28),
 }
 
 LOGGING = {
