@@ -332,3 +332,35 @@ def test_analytics_bad_date_is_a_400_page(people):
 
     assert response.status_code == 400
     assert "Please correct the date." in text(response)
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_export_in_background_from_the_page(
+    scene, people, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    client = browser(people["manager_north"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post("/hq/exports/", {"kind": "surveys_csv", "review_status": "pending"})
+    job_url = started["Location"]
+    page = text(client.get(job_url))
+    state = client.get(job_url + "status").json()
+    download = client.get(job_url + "download")
+
+    assert started.status_code == 302
+    assert "Done" in page
+    assert (state["status"], state["rows_done"], state["progress"]) == ("done", 7, 1.0)
+    assert b"".join(download.streaming_content).decode().count("\n") == 8
+    assert browser(people["hq"]).get(job_url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_export_form_errors_are_shown(people):
+    response = browser(people["hq"]).post("/hq/exports/", {"kind": "everything"})
+
+    assert response.status_code == 400
+    assert "Select a valid choice" in text(response)
