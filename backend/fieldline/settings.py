@@ -204,6 +204,8 @@ SPECTACULAR_SETTINGS = {
         "StoreStatusEnum": "stores.models.StoreStatus",
         "TaskStatusEnum": "tasks.models.TaskStatus",
         "MutationStatusEnum": ["applied", "merged", "conflict", "rejected"],
+        "ExportKindEnum": "reports.models.ExportKind",
+        "ExportStatusEnum": "reports.models.ExportStatus",
     },
 }
 

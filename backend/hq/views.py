@@ -201,7 +201,9 @@ def analytics(request: HttpRequest) -> HttpResponse:
     form = AnalyticsForm(request.GET)
     if not form.is_valid():
         return render(request, "hq/analytics.html", {"form": form}, status=400)
-    until = form.cleaned_data.get("until") or timezone.localdate()
+    # By default up to yesterday: today's orders are still coming in, and a day half over
+    # would always look like a drop.
+    until = form.cleaned_data.get("until") or timezone.localdate() - dt.timedelta(days=1)
     days = settings.FIELDLINE["ANALYTICS_CHART_DAYS"]
     sizes = segment_sizes(actor=request.user)
     regions = [
