@@ -46,7 +46,8 @@ class BarChart:
 
 
 def nice_max(value: float) -> float:
-    """The smallest 1, 2 or 5 × 10^n at or above `value` (1 for an empty chart)."""
+    """The smallest 1, 2 or 5 × 10^n at or above `value`, at least 1 (amounts are money
+    and counts: a scale below 1 would only show rounding)."""
     if value <= 0:
         return 1.0
     scale = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1.0
