@@ -42,16 +42,24 @@ def chromium():
         from playwright.sync_api import sync_playwright
     except ImportError:
         unavailable("the playwright package is not installed (pip install -e '.[test]')")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-    # between browser steps are still plain synchronous code.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API keeps an event loop running in this thread, which Django takes
+    # for an async context; the ORM calls the tests make between browser steps are plain
+    # synchronous code, so the check is lifted while the browser is open.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
         )
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+            if previous is None:
+                del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
