@@ -44,13 +44,30 @@
         e[0][0] = Math.min(e[0][0], lat); e[0][1] = Math.min(e[0][1], lon);
         e[1][0] = Math.max(e[1][0], lat); e[1][1] = Math.max(e[1][1], lon);
       });
-      Object.keys(extents).forEach(function (region) {
-        L.rectangle(L.latLngBounds(extents[region]).pad(0.05), {
+      var zoomTo = document.getElementById("map-regions");
+      Object.keys(extents).sort().forEach(function (region) {
+        var bounds = L.latLngBounds(extents[region]).pad(0.05);
+        L.rectangle(bounds, {
           color: "#1565c0", weight: 1, dashArray: "4 4", fill: false, interactive: false
         }).bindTooltip(region, { permanent: true, direction: "top", className: "region-label" })
           .addTo(map);
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = region;
+        button.addEventListener("click", function () { map.fitBounds(bounds); });
+        zoomTo.appendChild(button);
       });
-      if (all.length) { map.fitBounds(L.latLngBounds(all).pad(0.1)); }
+      if (all.length) {
+        var everything = L.latLngBounds(all).pad(0.1);
+        map.fitBounds(everything, { animate: false });
+        if (Object.keys(extents).length > 1) {
+          var button = document.createElement("button");
+          button.type = "button";
+          button.textContent = "all";
+          button.addEventListener("click", function () { map.fitBounds(everything); });
+          zoomTo.appendChild(button);
+        }
+      }
       element.dataset.markers = String(features.length);
       status.textContent = features.length + " store" + (features.length === 1 ? "" : "s") + ".";
     })
