@@ -5,7 +5,9 @@ import re
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from crm.models import Order
@@ -364,3 +366,57 @@ def test_export_form_errors_are_shown(people):
 
     assert response.status_code == 400
     assert "Select a valid choice" in text(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "/hq/review/?page=abc", {}),
+        ("get", "/hq/review/?page=99999", {}),
+        ("get", "/hq/dispatch/?footfall_min=lots&region=nowhere&task_type=%00", {}),
+        ("get", "/hq/analytics/?until=2026-02-30", {}),
+        ("get", "/hq/analytics/?until=99999-01-01", {}),
+        ("get", "/hq/exports/not-a-uuid/", {}),
+        ("post", "/hq/dispatch/", {"footfall_min": "1e9999", "title": "x" * 10_000}),
+        ("post", "/hq/dispatch/", {"no_survey_days": "99999999999999999999", "title": "t"}),
+        ("post", "/hq/exports/", {"kind": ["surveys_csv", "stores_geojson"]}),
+        ("post", "/hq/review/00000000-0000-0000-0000-000000000000/", {"verdict": "\x00"}),
+        ("post", "/hq/", {}),
+        ("post", "/hq/map/stores.json", {}),
+    ],
+)
+def test_odd_input_never_breaks_a_page(scene, people, method, path, data):
+    response = getattr(browser(people["hq"]), method)(path, data)
+
+    assert response.status_code < 500
+    assert not Dispatch.objects.exists()
+    assert not SurveyReview.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/hq/", "/hq/map/stores.json", "/hq/review/", "/hq/analytics/"])
+def test_pages_take_the_same_queries_whatever_the_number_of_stores(scene, people, path):
+    client = browser(people["hq"])
+    client.get(path)  # session and template caches warm
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(path).status_code == 200
+    for n in range(10):
+        store = create(
+            "store",
+            name=f"More {n}",
+            lat=53.5,
+            lon=9.9,
+            region="north",
+            owner=people["rep_north"].pk,
+            trade_area_type="office",
+        )
+        create("survey", store=store, footfall_weekday=100)
+        Order.objects.create(
+            external_id=f"m{n}", store_id=store, order_date="2026-11-20", amount=10
+        )
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(path).status_code == 200
+
+    assert len(many) == len(few)
