@@ -10,13 +10,19 @@ from accounts.models import User
 from hq.selectors import region_list
 from reports.models import ExportKind
 from stores.models import Grade, Segment, StoreStatus, TradeAreaType
-from surveys.models import Equipment, ReviewStatus, ReviewVerdict
+from surveys.models import Equipment, ReviewReason, ReviewStatus, ReviewVerdict
 from tasks.models import TaskType
 
 
 class ReviewForm(forms.Form):
     verdict = forms.ChoiceField(choices=ReviewVerdict.choices)
+    reason = forms.ChoiceField(choices=[("", "reason…"), *ReviewReason.choices], required=False)
     comment = forms.CharField(max_length=5000, required=False, strip=True)
+
+    def reasons(self) -> dict[str, list[str]]:
+        """The API's `reasons`: from this page, one reason about the survey as a whole."""
+        reason = self.cleaned_data.get("reason")
+        return {"general": [reason]} if reason else {}
 
 
 def checkboxes(choices, label: str) -> forms.MultipleChoiceField:

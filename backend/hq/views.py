@@ -35,6 +35,7 @@ from reports.services import (
     export_job_create,
     export_job_file,
 )
+from surveys.models import ReviewReason
 from surveys.selectors import review_queue, survey_list
 from surveys.services import ReviewRefused, survey_review
 from tasks.selectors import dispatch_list
@@ -116,7 +117,13 @@ def render_review_list(
     return render(
         request,
         "hq/review_queue.html",
-        {"page": page, "entries": entries, "form": form, "failed": failed},
+        {
+            "page": page,
+            "entries": entries,
+            "form": form,
+            "failed": failed,
+            "reasons": ReviewReason.choices,
+        },
         status=status,
     )
 
@@ -134,7 +141,7 @@ def review_submit(request: HttpRequest, pk) -> HttpResponse:
             actor=request.user,
             survey=survey,
             verdict=form.cleaned_data["verdict"],
-            reasons={},
+            reasons=form.reasons(),
             comment=form.cleaned_data["comment"],
         )
     except ReviewRefused as error:

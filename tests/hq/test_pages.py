@@ -205,7 +205,8 @@ def test_review_queue_is_sorted_by_score(scene, people):
 def test_sending_a_survey_back_goes_through_the_review_service(scene, people):
     survey = scene["surveys"]["C"]
     response = browser(people["manager_north"]).post(
-        f"/hq/review/{survey}/", {"verdict": "has_issues", "comment": "Photo missing"}
+        f"/hq/review/{survey}/",
+        {"verdict": "has_issues", "reason": "photo_missing", "comment": "Photo missing"},
     )
 
     assert response.status_code == 302
@@ -217,7 +218,10 @@ def test_sending_a_survey_back_goes_through_the_review_service(scene, people):
     )
     record = SiteSurvey.objects.get(pk=survey)
     assert (record.review_status, record.version) == ("has_issues", 2)
-    assert Task.objects.get(pk=review.task_id).type == "review_fix"
+    assert review.reasons == {"general": ["photo_missing"]}
+    task = Task.objects.get(pk=review.task_id)
+    assert task.type == "review_fix"
+    assert "general: photo_missing" in task.notes
 
 
 @pytest.mark.django_db
