@@ -25,12 +25,13 @@ demo: install
 # Headless Chromium for the browser tests (tests/hq/test_browser.py): Debian's package,
 # installed when missing and we are root; otherwise those tests skip (fail under CI).
 browser:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing Debian's chromium for the browser tests"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get install -y -qq --no-install-recommends chromium >/dev/null \
 		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; \
-	fi
+	else echo "chromium not found and not root: the browser tests will be skipped"; fi
 
 test: install browser
 	$(VENV)/bin/ruff check .
