@@ -33,33 +33,36 @@ def unavailable(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the whole session."""
+    """One headless Chromium for all the browser tests (they are all in this module).
+
+    Module-scoped, not session-scoped: Playwright's sync API keeps an event loop running in
+    this thread while it is open, which Django takes for an async context, so the ORM's
+    async check is lifted only for as long as this module runs and restored after; the
+    rest of the suite (e.g. `check --deploy` in a subprocess that inherits the
+    environment) never sees the lifted check."""
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         unavailable(f"no Chromium at {CHROMIUM} (run `make browser` as root to install it)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         unavailable("the playwright package is not installed (pip install -e '.[test]')")
-    # Playwright's sync API keeps an event loop running in this thread, which Django takes
-    # for an async context; the ORM calls the tests make between browser steps are plain
-    # synchronous code, so the check is lifted while the browser is open.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        try:
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            )
             yield browser
-        finally:
             browser.close()
-            if previous is None:
-                del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-            else:
-                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
