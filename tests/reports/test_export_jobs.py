@@ -12,6 +12,7 @@ from reports import exports
 from reports.jobs import run_export_job
 from reports.models import ExportJob
 from tests.surveys import scenario
+from tests.surveys.test_photo_content import s3  # noqa: F401 (the moto S3 fixture)
 
 
 @pytest.fixture
@@ -158,3 +159,23 @@ def test_running_a_job_again_is_safe(scene, people, monkeypatch):
     with default_storage.open(job.file_name) as handle:
         assert len(json.load(handle)["features"]) == 5
     assert default_storage.listdir(f"exports/{job.pk}")[1] == ["stores.geojson"]
+
+
+@pytest.mark.django_db
+def test_the_file_goes_to_s3_compatible_storage(
+    s3,  # noqa: F811
+    scene,
+    client_for,
+    django_capture_on_commit_callbacks,
+):
+    client = client_for("hq")
+
+    started = start(client, "surveys_csv", capture=django_capture_on_commit_callbacks)
+    job = client.get(f"/api/exports/jobs/{started.json()['id']}").json()
+    stored = s3.get_object(Bucket="fieldline-photos", Key=f"exports/{job['id']}/surveys.csv")
+    download = client.get(job["download"])
+
+    assert job["status"] == "done"
+    body_bytes = stored["Body"].read()
+    assert body_bytes.decode().count("\n") == 9  # header + 8 surveys
+    assert b"".join(download.streaming_content) == body_bytes
