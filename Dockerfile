@@ -1,12 +1,13 @@
 # Fieldline application image: gunicorn serving the Django project, also used for the
-# worker and the one-shot migrate/createbucket services in docker-compose.yml.
+# Celery worker and scheduler and the one-shot migrate/createbucket services in docker-compose.yml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    STATIC_ROOT=/app/staticfiles
+    STATIC_ROOT=/app/staticfiles \
+    PYTHONPATH=/app/backend:/app
 
 WORKDIR /app
 

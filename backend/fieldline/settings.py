@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -162,7 +163,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic jobs, enqueued by `celery -A fieldline beat` (one scheduler per deployment).
+CELERY_BEAT_SCHEDULE: dict = {
+    "raise-followup-reminders": {
+        "task": "visits.raise_followup_reminders",
+        "schedule": crontab(minute=5),
+    },
+}
 
 # Request bodies: a sync push of 500 mutations fits well within this.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)

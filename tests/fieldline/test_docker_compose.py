@@ -8,6 +8,7 @@ merge keys resolved, `${...}` interpolation left as written).
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-APP_IMAGE_SERVICES = ("app", "worker", "migrate", "createbucket")
+APP_IMAGE_SERVICES = ("app", "worker", "scheduler", "migrate", "createbucket")
 
 # Values for the variables the compose file requires (`${VAR:?...}`).
 REQUIRED_VARIABLES = {
@@ -24,6 +25,7 @@ REQUIRED_VARIABLES = {
     "ALLOWED_HOSTS": "fieldline.example.com",
     "S3_ACCESS_KEY_ID": "fieldline",
     "S3_SECRET_ACCESS_KEY": "compose-test-secret",
+    "BROKER_PASSWORD": "compose-test-broker",
 }
 
 
@@ -92,7 +94,7 @@ def depends_on(service: dict) -> set[str]:
 
 def test_services_exist(compose):
     services = compose["services"]
-    for name in ("db", "app", "worker", "redis", "objectstore"):
+    for name in ("db", "app", "worker", "scheduler", "broker", "redis", "objectstore"):
         assert name in services, f"service {name!r} missing from docker-compose.yml"
     assert "seaweedfs" in services["objectstore"]["image"]
     assert "-s3" in services["objectstore"]["command"]
@@ -112,6 +114,7 @@ def test_app_is_configured_by_environment(compose):
         "AWS_SECRET_ACCESS_KEY",
         "CACHE_URL",
         "SECURE_SSL_REDIRECT",
+        "CELERY_BROKER_URL",
     ):
         assert name in env, f"app environment lacks {name}"
     assert env["DEBUG"] == "false"
@@ -136,11 +139,13 @@ def test_dependencies(compose):
     services = compose["services"]
     assert "db" in depends_on(services["app"])
     assert services["app"]["depends_on"]["db"]["condition"] == "service_healthy"
-    for name in ("app", "worker"):
+    for name in ("app", "worker", "scheduler"):
         deps = services[name]["depends_on"]
         assert deps["migrate"]["condition"] == "service_completed_successfully", name
         assert deps["createbucket"]["condition"] == "service_completed_successfully", name
         assert "redis" in deps, name
+    for name in ("worker", "scheduler"):
+        assert services[name]["depends_on"]["broker"]["condition"] == "service_healthy", name
     assert "db" in depends_on(services["migrate"])
     assert "objectstore" in depends_on(services["createbucket"])
 
@@ -152,14 +157,25 @@ def test_database_and_stores(compose):
     assert "healthcheck" in db
     volume = db["volumes"][0].split(":")[0]
     assert volume in compose["volumes"], "the database needs a named volume"
-    for name in ("redis", "objectstore", "app"):
+    for name in ("redis", "broker", "objectstore", "app"):
         assert "healthcheck" in services[name], name
-    assert services["objectstore"]["volumes"][0].split(":")[0] in compose["volumes"]
+    for name in ("objectstore", "broker"):
+        assert services[name]["volumes"][0].split(":")[0] in compose["volumes"], name
+
+
+def test_jobs_go_through_a_durable_broker(compose):
+    services = compose["services"]
+    broker_url = environment(services["app"])["CELERY_BROKER_URL"]
+    assert broker_url.startswith("amqp://")
+    assert "@broker:5672" in broker_url
+    assert "${BROKER_PASSWORD:?" in broker_url, "the broker password must be required"
+    assert services["broker"]["image"].startswith("rabbitmq:")
 
 
 def test_commands(compose):
     services = compose["services"]
-    assert services["worker"]["command"] == ["python", "backend/manage.py", "process_jobs"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "fieldline", "worker"]
+    assert services["scheduler"]["command"][:4] == ["celery", "-A", "fieldline", "beat"]
     assert services["migrate"]["command"][:3] == ["python", "backend/manage.py", "migrate"]
     for name in ("createbucket", "app"):
         command = services[name].get("command") or services[name]["healthcheck"]["test"]
@@ -168,10 +184,19 @@ def test_commands(compose):
             assert (ROOT / script).is_file(), script
 
 
-def test_worker_command_exists():
-    from django.core.management import get_commands
-
-    assert get_commands().get("process_jobs") == "reports"
+def test_worker_finds_the_project():
+    """`celery -A fieldline` in the image imports the project from PYTHONPATH."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "PYTHONPATH=/app/backend:/app" in dockerfile
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "fieldline", "report"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'backend'}:{ROOT}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_dockerfile():
