@@ -88,6 +88,17 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
+    "DATABASE_JIT", default=False
+):
+    # PostgreSQL's JIT compiles a query whose estimated cost is high; the completeness
+    # scoring (one CASE branch per template, several subqueries per branch) looks costly to
+    # the planner but runs in well under a second, while compiling it took ~30 s with 14,000
+    # surveys. The app's queries are short OLTP/aggregate ones that JIT never pays off for.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        DATABASES["default"]["OPTIONS"].get("options", "") + " -c jit=off"
+    ).strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     # WAL lets readers go on while a push writes; IMMEDIATE avoids lock upgrades.
