@@ -234,6 +234,7 @@ def test_bad_or_foreign_verdicts_change_nothing(scene, people):
 
     assert bad.status_code == 400
     assert "Select a valid choice" in text(bad)
+    assert f'data-survey="{scene["surveys"]["A"]}" class="failed"' in text(bad)
     assert (foreign.status_code, unknown.status_code, get.status_code) == (404, 404, 405)
     assert not SurveyReview.objects.exists()
     assert set(SiteSurvey.objects.values_list("review_status", flat=True)) == {"pending"}
