@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Two workers: the machines this runs on have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install lint format schema bench clean
+.PHONY: demo test install lint format schema bench clean browser
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,18 @@ demo: install
 	$(MANAGE) seed_demo --if-empty
 	$(MANAGE) runserver 127.0.0.1:8000
 
-test: install
+# Headless Chromium for the browser tests (tests/hq/test_browser.py): Debian's package,
+# installed when missing and we are root; otherwise those tests skip (fail under CI).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; \
+	else echo "chromium not found and not root: the browser tests will be skipped"; fi
+
+test: install browser
 	$(VENV)/bin/ruff check .
 	@if command -v node >/dev/null && command -v npm >/dev/null; then \
 		npm ci --prefix tests/clients --no-audit --no-fund; \

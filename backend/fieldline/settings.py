@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tasks",
     "crm",
     "reports",
+    "hq",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,17 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
+    "DATABASE_JIT", default=False
+):
+    # PostgreSQL's JIT compiles a query whose estimated cost is high; the completeness
+    # scoring (one CASE branch per template, several subqueries per branch) looks costly to
+    # the planner but runs in well under a second, while compiling it took ~30 s with 14,000
+    # surveys. The app's queries are short OLTP/aggregate ones that JIT never pays off for.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        DATABASES["default"]["OPTIONS"].get("options", "") + " -c jit=off"
+    ).strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
     # WAL lets readers go on while a push writes; IMMEDIATE avoids lock upgrades.
@@ -103,6 +115,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault(
         "TEST", {"NAME": str(VAR_DIR / f"test-fieldline-{os.getpid()}.sqlite3")}
     )
+
+# The HQ pages (hq/) log office users in with a session; the API uses tokens.
+LOGIN_URL = "hq:login"
+LOGIN_REDIRECT_URL = "hq:dashboard"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
@@ -224,6 +240,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tasks.models.TaskStatus",
         "SegmentEnum": "stores.models.Segment",
         "MutationStatusEnum": ["applied", "merged", "conflict", "rejected"],
+        "ExportKindEnum": "reports.models.ExportKind",
+        "ExportStatusEnum": "reports.models.ExportStatus",
     },
 }
 
@@ -380,6 +398,10 @@ FIELDLINE = {
     ),
     # A follow-up date from a call outcome may lie at most this many days ahead.
     "CALL_NEXT_CONTACT_MAX_DAYS": env.int("FIELDLINE_CALL_NEXT_CONTACT_MAX_DAYS", default=365),
+    # HQ map: a store whose latest survey scores below this is drawn as "poor".
+    "MAP_SCORE_POOR_BELOW": env.float("FIELDLINE_MAP_SCORE_POOR_BELOW", default=0.5),
+    # HQ analytics: the daily orders chart covers this many days.
+    "ANALYTICS_CHART_DAYS": env.int("FIELDLINE_ANALYTICS_CHART_DAYS", default=28),
 }
 
 LOGGING = {

@@ -58,4 +58,5 @@ urlpatterns = [
     path("api/", include("reports.urls")),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
+    path("hq/", include("hq.urls")),
 ]

@@ -1,7 +1,10 @@
 from django.conf import settings
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -11,8 +14,19 @@ from rest_framework.views import APIView
 from accounts.permissions import IsOffice
 from accounts.scope import scope_filter
 from reports.exports import store_geojson, survey_csv
-from reports.selectors import GroupBy, completeness_report
-from reports.serializers import CompletenessQuerySerializer, CompletenessReportSerializer
+from reports.selectors import GroupBy, completeness_report, export_job_list
+from reports.serializers import (
+    CompletenessQuerySerializer,
+    CompletenessReportSerializer,
+    ExportJobRequestSerializer,
+    ExportJobSerializer,
+)
+from reports.services import (
+    ExportFiltersInvalid,
+    ExportNotReady,
+    export_job_create,
+    export_job_file,
+)
 from stores.filters import StoreFilter
 from stores.models import Store
 from surveys.filters import SurveyFilter
@@ -111,3 +125,58 @@ class StoreGeoJsonExportApi(GenericAPIView):
         response = StreamingHttpResponse(store_geojson(stores), content_type="application/geo+json")
         response["Content-Disposition"] = 'attachment; filename="stores.geojson"'
         return response
+
+
+class ExportJobCreateApi(APIView):
+    """Start an export in the background (any size): the answer is the job, to poll until
+    its `status` is `done`, then fetch its `download`. The rows are those the streamed
+    export would give you, with the same filters."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(request=ExportJobRequestSerializer, responses={202: ExportJobSerializer})
+    def post(self, request: Request) -> Response:
+        payload = ExportJobRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            job = export_job_create(actor=request.user, **payload.validated_data)
+        except ExportFiltersInvalid as error:
+            raise ValidationError({"filters": error.errors}) from error
+        job.refresh_from_db()
+        return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportJobApi(APIView):
+    """One of your export jobs: its status, progress (rows written of the total) and, when
+    done, where to download the file. Other users' jobs answer 404."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(responses={200: ExportJobSerializer})
+    def get(self, request: Request, pk) -> Response:
+        job = get_object_or_404(export_job_list(actor=request.user), pk=pk)
+        return Response(ExportJobSerializer(job).data)
+
+
+class ExportJobDownloadApi(APIView):
+    """The file of one of your finished export jobs, streamed; 409 while it is not done."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(
+        operation_id="exports_jobs_download",
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/geo+json"): OpenApiTypes.OBJECT,
+            409: OpenApiTypes.OBJECT,
+        },
+    )
+    def get(self, request: Request, pk) -> FileResponse | Response:
+        job = get_object_or_404(export_job_list(actor=request.user), pk=pk)
+        try:
+            return export_job_file(job=job)
+        except ExportNotReady:
+            return Response(
+                {"detail": f"The export is {job.status}, not done."},
+                status=status.HTTP_409_CONFLICT,
+            )

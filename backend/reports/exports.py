@@ -8,7 +8,7 @@ is scored in the same query).
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -102,9 +102,14 @@ def csv_cell(value: Any) -> Any:
 
 
 def survey_csv(
-    surveys: QuerySet[SiteSurvey], *, templates: Sequence[TemplateRules] | None = None
+    surveys: QuerySet[SiteSurvey],
+    *,
+    templates: Sequence[TemplateRules] | None = None,
+    on_page: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
-    """The CSV text of these surveys, a page of rows at a time, with their scores."""
+    """The CSV text of these surveys, a page of rows at a time, with their scores.
+    `on_page(rows)` is told of each page once it is rendered (a background export's
+    progress)."""
     templates = template_rules() if templates is None else templates
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -120,11 +125,16 @@ def survey_csv(
     for page in keyset_pages(scored(surveys, templates=templates), SURVEY_COLUMNS):
         for row in page:
             writer.writerow([csv_cell(row[name]) for name in SURVEY_COLUMNS])
+        if on_page is not None:
+            on_page(len(page))
         yield flush()
 
 
-def store_geojson(stores: QuerySet[Store]) -> Iterator[str]:
-    """A GeoJSON FeatureCollection of these stores (points at lon, lat), page by page."""
+def store_geojson(
+    stores: QuerySet[Store], *, on_page: Callable[[int], None] | None = None
+) -> Iterator[str]:
+    """A GeoJSON FeatureCollection of these stores (points at lon, lat), page by page;
+    `on_page(rows)` as for `survey_csv`."""
     yield '{"type":"FeatureCollection","features":['
     first = True
     for page in keyset_pages(stores, (*STORE_PROPERTIES, "lat", "lon")):
@@ -145,6 +155,8 @@ def store_geojson(stores: QuerySet[Store]) -> Iterator[str]:
                     separators=(",", ":"),
                 )
             )
+        if on_page is not None:
+            on_page(len(page))
         yield ("" if first else ",") + ",".join(features)
         first = False
     yield "]}"

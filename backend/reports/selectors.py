@@ -8,11 +8,12 @@ whatever the number of surveys.
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Avg, Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.scope import scope_filter
+from reports.models import ExportJob, ExportStatus
 from stores.models import Store
 from surveys.selectors import has_live_survey, scored, stale_before, survey_list
 
@@ -102,3 +103,17 @@ def completeness_report(*, actor: User, group_by: GroupBy) -> list[CompletenessR
         CompletenessRow(group=group, **(empty | figures[group]))
         for group in sorted(figures, key=lambda g: (g is None, g or ""))
     ]
+
+
+def export_job_list(*, actor: User) -> QuerySet[ExportJob]:
+    """The export jobs `actor` asked for, newest first: a job is its requester's alone."""
+    return ExportJob.objects.filter(requested_by=actor).order_by("-created_at", "pk")
+
+
+def export_job_progress(*, job: ExportJob) -> float | None:
+    """The share of rows written, in [0, 1]; None before the job has counted them."""
+    if job.status == ExportStatus.DONE:
+        return 1.0
+    if not job.rows_total:
+        return None if job.rows_total is None else 1.0
+    return round(min(job.rows_done / job.rows_total, 1.0), 4)

@@ -1,0 +1,224 @@
+"""Reads behind the HQ pages that no API serves yet: the map's stores with the score of
+their latest survey, segment sizes, and daily order totals with their anomaly verdicts.
+
+Each is a fixed number of SQL aggregates over the actor's scope; the completeness
+figures, the review queue and the anomaly rule itself come from their own apps.
+"""
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from accounts.models import Region, User
+from accounts.scope import scope_filter, scoped_queryset
+from crm.models import Order
+from crm.selectors import anomaly_verdict
+from stores.models import Segment, Store
+from stores.selectors import StoreSelection, store_selection
+from surveys.models import SiteSurvey
+from surveys.selectors import has_live_survey, scored, stale_before
+
+
+def store_list(*, actor: User) -> QuerySet[Store]:
+    return Store.objects.filter(scope_filter(user=actor), deleted=False)
+
+
+def region_list(*, actor: User) -> QuerySet[Region]:
+    """The regions `actor` works in: all for HQ, their own for a manager."""
+    if actor.is_hq:
+        return Region.objects.order_by("code")
+    return Region.objects.filter(pk=actor.region_id)
+
+
+# --- stores to survey ---------------------------------------------------------------
+
+
+def stores_needing_survey(*, actor: User) -> QuerySet[Store]:
+    """Stores in scope with no survey captured in STALE_SURVEY_DAYS (none at all, or only
+    stale ones): the dispatch filter `no_survey_days`, so the page and a dispatch agree."""
+    days = settings.FIELDLINE.get("STALE_SURVEY_DAYS", 180)
+    return (
+        store_selection(actor=actor, selection=StoreSelection(no_survey_days=days))
+        .annotate(surveyed=has_live_survey())
+        .order_by("region_id", "name", "pk")
+    )
+
+
+# --- map ----------------------------------------------------------------------------
+
+
+class MapBand:
+    """How a store is drawn: by the completeness of its latest survey."""
+
+    NONE = "none"  # no survey
+    STALE = "stale"  # latest survey older than STALE_SURVEY_DAYS
+    UNSCORED = "unscored"  # no template for its trade-area type
+    POOR = "poor"  # below MAP_SCORE_POOR_BELOW
+    PARTIAL = "partial"
+    COMPLETE = "complete"
+
+    LEGEND = (
+        (COMPLETE, "complete"),
+        (PARTIAL, "partly complete"),
+        (POOR, "poor"),
+        (STALE, "stale survey"),
+        (UNSCORED, "no template"),
+        (NONE, "no survey"),
+    )
+
+
+@dataclass(frozen=True)
+class MapStore:
+    id: uuid.UUID
+    name: str
+    region: str
+    lat: float
+    lon: float
+    score: float | None
+    captured_at: dt.datetime | None
+    band: str
+
+
+def map_band(
+    *, surveyed: bool, score: float | None, captured_at: dt.datetime | None, now: dt.datetime
+) -> str:
+    if not surveyed:
+        return MapBand.NONE
+    if captured_at is None or captured_at < stale_before(now=now):
+        return MapBand.STALE
+    if score is None:
+        return MapBand.UNSCORED
+    if score >= 1.0:
+        return MapBand.COMPLETE
+    if score < settings.FIELDLINE["MAP_SCORE_POOR_BELOW"]:
+        return MapBand.POOR
+    return MapBand.PARTIAL
+
+
+def map_stores(*, actor: User) -> list[MapStore]:
+    """Every store in scope with the score of its latest survey: one query (the latest
+    survey is scored in a subquery, the same expressions as the completeness report)."""
+    latest = scored(
+        SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False).order_by(
+            F("captured_at").desc(nulls_last=True), "-created_at"
+        )
+    )
+    rows = (
+        store_list(actor=actor)
+        .annotate(
+            surveyed=has_live_survey(),
+            latest_score=Subquery(latest.values("score")[:1]),
+            latest_captured_at=Subquery(latest.values("captured_at")[:1]),
+        )
+        .order_by("pk")
+        .values("id", "name", "region_id", "lat", "lon", "surveyed")
+        .annotate(score=F("latest_score"), captured_at=F("latest_captured_at"))
+    )
+    now = timezone.now()
+    return [
+        MapStore(
+            id=row["id"],
+            name=row["name"],
+            region=row["region_id"],
+            lat=row["lat"],
+            lon=row["lon"],
+            score=None if row["score"] is None else round(row["score"], 4),
+            captured_at=row["captured_at"],
+            band=map_band(
+                surveyed=row["surveyed"],
+                score=row["score"],
+                captured_at=row["captured_at"],
+                now=now,
+            ),
+        )
+        for row in rows.iterator(chunk_size=5000)
+    ]
+
+
+# --- analytics ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentSize:
+    segment: str
+    label: str
+    stores: int
+
+
+def segment_sizes(*, actor: User) -> list[SegmentSize]:
+    """Stores in scope per RFM segment, in the segments' order (stores with no orders,
+    hence no segment, last): one GROUP BY."""
+    counts = dict(
+        store_list(actor=actor)
+        .values("segment")
+        .annotate(n=Count("pk"))
+        .values_list("segment", "n")
+        .order_by()
+    )
+    sizes = [SegmentSize(value, label, counts.get(value, 0)) for value, label in Segment.choices]
+    sizes.append(SegmentSize("", "no orders", counts.get("", 0)))
+    return sizes
+
+
+@dataclass(frozen=True)
+class OrderDay:
+    date: dt.date
+    amount: Decimal
+    baseline_amount: Decimal
+    change: float | None
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class RegionOrders:
+    region: str
+    days: list[OrderDay]
+
+    @property
+    def flagged(self) -> list[OrderDay]:
+        return [day for day in self.days if day.flagged]
+
+
+def order_days(*, actor: User, until: dt.date, days: int) -> list[RegionOrders]:
+    """Each region's order amount per day over the `days` days up to `until`, every day
+    judged like `crm.selectors.order_anomalies` at region level (against the same weekday
+    a week before, with the same thresholds): one GROUP BY over days + 7."""
+    conf = settings.FIELDLINE
+    first = until - dt.timedelta(days=days - 1)
+    stores = scoped_queryset(user=actor, model=Store).filter(deleted=False)
+    totals: dict[str, dict[dt.date, Decimal]] = defaultdict(dict)
+    rows = (
+        Order.objects.filter(
+            Q(order_date__gte=first - dt.timedelta(days=7), order_date__lte=until),
+            store__in=stores.values("pk"),
+        )
+        .values("store__region_id", "order_date")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    for row in rows:
+        totals[row["store__region_id"]][row["order_date"]] = row["amount"] or Decimal(0)
+    regions = sorted(set(region_list(actor=actor).values_list("code", flat=True)) | set(totals))
+    result = []
+    for region in regions:
+        by_day = totals.get(region, {})
+        series = []
+        for offset in range(days):
+            day = first + dt.timedelta(days=offset)
+            amount = by_day.get(day, Decimal(0))
+            baseline = by_day.get(day - dt.timedelta(days=7), Decimal(0))
+            change, flagged = anomaly_verdict(
+                amount=amount,
+                baseline_amount=baseline,
+                drop=conf["ANOMALY_DROP"],
+                min_baseline=conf["ANOMALY_MIN_BASELINE"],
+            )
+            series.append(OrderDay(day, amount, baseline, change, flagged))
+        result.append(RegionOrders(region=region, days=series))
+    return result

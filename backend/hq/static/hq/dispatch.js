@@ -1,0 +1,12 @@
+/* Dispatch form: once the filter or task changes, the dry run shown no longer describes
+   what "Dispatch" would do, so the confirm button waits for a new preview. */
+(function () {
+  "use strict";
+  var form = document.getElementById("dispatch-form");
+  var confirm = document.getElementById("confirm");
+  if (!form || !confirm) { return; }
+  form.addEventListener("input", function () {
+    confirm.disabled = true;
+    confirm.textContent = "Preview again to dispatch";
+  });
+})();

@@ -1,0 +1,11 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """A fraction as a signed percentage: -0.4 → "-40%"."""
+    if value is None:
+        return "–"
+    return f"{value * 100:+.0f}%"

@@ -1,0 +1,31 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from hq import views
+from hq.access import OfficeLoginForm
+
+app_name = "hq"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="hq/login.html",
+            authentication_form=OfficeLoginForm,
+            redirect_authenticated_user=False,
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="hq:login"), name="logout"),
+    path("map/", views.store_map, name="map"),
+    path("map/stores.json", views.store_map_data, name="map-data"),
+    path("review/", views.review_list, name="review-queue"),
+    path("review/<uuid:pk>/", views.review_submit, name="review-submit"),
+    path("dispatch/", views.dispatch, name="dispatch"),
+    path("analytics/", views.analytics, name="analytics"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/<uuid:pk>/", views.export_job, name="export-job"),
+    path("exports/<uuid:pk>/status", views.export_job_status, name="export-job-status"),
+    path("exports/<uuid:pk>/download", views.export_job_download, name="export-job-download"),
+]

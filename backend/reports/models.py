@@ -1,0 +1,47 @@
+"""Background exports: one row per requested export, with its progress and its file."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class ExportKind(models.TextChoices):
+    SURVEYS_CSV = "surveys_csv", "Surveys (CSV)"
+    STORES_GEOJSON = "stores_geojson", "Stores (GeoJSON)"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ExportJob(models.Model):
+    """An export written to the default storage by a background job. The rows are those the
+    requester may see when the job runs, narrowed by `filters` (the list's query
+    parameters). Not a syncable record: phones never see it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    kind = models.CharField(max_length=32, choices=ExportKind.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    status = models.CharField(
+        max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="export_job_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} ({self.status})"
