@@ -1,12 +1,10 @@
 """What every bench case shares: the result row, timing and memory, the data set, servers."""
 
 import contextlib
-import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 import uuid
@@ -14,6 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from tests.bench.setup_db import ROOT
 
@@ -62,28 +62,8 @@ def measure(case: str, method: str, size: int, work: Callable[[], Any]) -> Row:
     return Row(case, method, size, seconds, size / seconds, peak, growth_mb=max(0.0, peak - before))
 
 
-class Server:
-    """Fieldline under a threaded WSGI server in this process on loopback: real HTTP."""
-
-    def __init__(self) -> None:
-        from django.core.handlers.wsgi import WSGIHandler
-        from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-
-        class QuietHandler(WSGIRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
-        self.httpd.set_app(WSGIHandler())
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def call(self, method: str, path: str, token: str, body: Any = None) -> Any:
-        return json.loads(http_call(self.url, method, path, token, body))
-
-
 def http_call(url: str, method: str, path: str, token: str, body: Any = None) -> bytes:
-    data = json.dumps(body).encode() if body is not None else None
+    data = orjson.dumps(body) if body is not None else None
     request = urllib.request.Request(
         url + path,
         data=data,
@@ -141,6 +121,10 @@ class LiveServer:
                     self.stop()
                     raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.2)
+
+    def call(self, method: str, path: str, token: str, body: Any = None) -> Any:
+        """One request; the answer parsed with orjson, as a fast client would."""
+        return orjson.loads(http_call(self.url, method, path, token, body))
 
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")

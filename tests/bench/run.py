@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from tests.bench.common import Row, Server
+from tests.bench.common import LiveServer, Row
 from tests.bench.setup_db import ROOT, configure
 
 SIZES = {
@@ -73,7 +73,9 @@ CASES = (
 )
 
 
-def run_case(name: str, sizes: dict, vendor: str, server: Server | None, extra: dict) -> list[Row]:
+def run_case(
+    name: str, sizes: dict, vendor: str, server: LiveServer | None, extra: dict
+) -> list[Row]:
     from tests.bench import domain_cases, load, sync_cases
 
     size = sizes[name]
@@ -134,15 +136,23 @@ def main() -> int:
     os.environ["SECURE_SSL_REDIRECT"] = "false"
     vendor = configure()
     sizes = SIZES[args.size]
-    server = Server() if {"push", "pull", "incremental"} & set(chosen) else None
+    # Sync cases talk to one gunicorn worker with one thread: requests one at a time, the
+    # server's CPU and memory apart from the client's.
+    server = (
+        LiveServer(workers=1, threads=1) if {"push", "pull", "incremental"} & set(chosen) else None
+    )
     rows: list[Row] = []
     extra: dict = {}
     started = time.perf_counter()
-    for name in CASES:
-        if name in chosen:
-            case_started = time.perf_counter()
-            rows += run_case(name, sizes, vendor, server, extra)
-            print(f"  {name}: {time.perf_counter() - case_started:.0f} s", flush=True)
+    try:
+        for name in CASES:
+            if name in chosen:
+                case_started = time.perf_counter()
+                rows += run_case(name, sizes, vendor, server, extra)
+                print(f"  {name}: {time.perf_counter() - case_started:.0f} s", flush=True)
+    finally:
+        if server is not None:
+            server.stop()
     header = f"Fieldline bench — size {args.size}, database {vendor}"
     if vendor != "postgresql":
         header += " (FALLBACK: figures are not comparable with PostgreSQL)"

@@ -5,12 +5,22 @@ import statistics
 import time
 import uuid
 
-from tests.bench.common import Row, Server, make_world, measure, peak_rss_mb
+from tests.bench.common import LiveServer, Row, make_world, measure
+
+
+def on_server(server: LiveServer, case: str, method: str, size: int, work) -> Row:
+    """`measure`, with the memory of the server worker instead of the bench's."""
+    before = server.reset_peaks()
+    row = measure(case, method, size, work)
+    row.peak_mb, row.growth_mb = server.peak_growth(before)
+    row.memory = "server"
+    return row
+
 
 # --- push ------------------------------------------------------------------------------
 
 
-def bench_push(server: Server, size: int, vendor: str) -> list[Row]:
+def bench_push(server: LiveServer, size: int, vendor: str) -> list[Row]:
     world = make_world(stores=size, surveys_per_store=1)
     surveys = world["surveys"]
 
@@ -65,7 +75,7 @@ def bench_push(server: Server, size: int, vendor: str) -> list[Row]:
         raw_push(surveys, vendor)
 
     rows = [
-        measure("push (HTTP, full engine)", "fieldline", size, fieldline),
+        on_server(server, "push (HTTP, full engine)", "fieldline", size, fieldline),
         measure("push", "naive Django ORM", size, naive_django),
         measure("push", "raw SQL, set-based", size, raw_sql),
     ]
@@ -126,7 +136,7 @@ def raw_push(ids: list[uuid.UUID], vendor: str) -> None:
 # --- pull ------------------------------------------------------------------------------
 
 
-def pull_all(server: Server, token: str, cursor: str | None = None) -> tuple[int, str]:
+def pull_all(server: LiveServer, token: str, cursor: str | None = None) -> tuple[int, str]:
     received = 0
     while True:
         path = "/api/sync/pull?limit=5000" + (f"&cursor={cursor}" if cursor else "")
@@ -137,7 +147,7 @@ def pull_all(server: Server, token: str, cursor: str | None = None) -> tuple[int
             return received, cursor
 
 
-def bench_pull_first(server: Server, size: int, vendor: str) -> list[Row]:
+def bench_pull_first(server: LiveServer, size: int, vendor: str) -> list[Row]:
     world = make_world(stores=size // 2, surveys_per_store=1)
     records = len(world["stores"]) + len(world["surveys"])
 
@@ -186,7 +196,7 @@ def bench_pull_first(server: Server, size: int, vendor: str) -> list[Row]:
                     orjson.dumps([dict(zip(names, row, strict=True)) for row in rows])
 
     rows = [
-        measure("first pull (HTTP)", "fieldline", records, fieldline),
+        on_server(server, "first pull (HTTP)", "fieldline", records, fieldline),
         measure("first pull", "DRF ModelSerializer", records, drf_serializers),
         measure(
             "first pull",
@@ -204,7 +214,7 @@ def bench_pull_first(server: Server, size: int, vendor: str) -> list[Row]:
     return rows
 
 
-def bench_pull_incremental(server: Server, totals: tuple[int, int]) -> list[Row]:
+def bench_pull_incremental(server: LiveServer, totals: tuple[int, int]) -> list[Row]:
     """1,000 changes among N records: the pull's time must not depend on N."""
     rows = []
     for total in totals:
@@ -242,7 +252,8 @@ def bench_pull_incremental(server: Server, totals: tuple[int, int]) -> list[Row]
                 len(changed),
                 seconds,
                 len(changed) / seconds,
-                peak_rss_mb(),
+                server.peak_growth(server.reset_peaks())[0],
+                memory="server",
             )
         )
     rows[-1].ratio = f"{rows[-1].seconds / rows[0].seconds:.2f}x the time at {totals[0]:,}"
