@@ -33,6 +33,9 @@ class Row:
     memory: str = "bench"
     target: str = ""
     met: bool | None = None
+    # CPU the server worker spent on the case (HTTP cases only): what is left of the time
+    # is the database, the client and the loopback.
+    server_cpu_s: float | None = None
 
 
 def rss_of(pid: int | str = "self", field: str = "VmRSS:") -> float:
@@ -147,6 +150,15 @@ class LiveServer:
             return 0.0, 0.0
         return max(peaks.values()), max(peaks[pid] - before[pid] for pid in peaks)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the workers have used so far (user + system)."""
+        total = 0.0
+        for pid in self.worker_pids():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -210,4 +222,15 @@ def make_world(
             for n, pk in enumerate(survey_ids)
         ),
     )
+    analyze()
     return {"rep": rep, "token": token, "stores": store_ids, "surveys": survey_ids}
+
+
+def analyze() -> None:
+    """Fresh planner statistics, as a live database has them (autovacuum would catch up
+    only later): without, a query plans for the empty tables the bench started with."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")

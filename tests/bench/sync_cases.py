@@ -11,9 +11,11 @@ from tests.bench.common import LiveServer, Row, make_world, measure
 def on_server(server: LiveServer, case: str, method: str, size: int, work) -> Row:
     """`measure`, with the memory of the server worker instead of the bench's."""
     before = server.reset_peaks()
+    cpu = server.cpu_seconds()
     row = measure(case, method, size, work)
     row.peak_mb, row.growth_mb = server.peak_growth(before)
     row.memory = "server"
+    row.server_cpu_s = server.cpu_seconds() - cpu
     return row
 
 
@@ -82,6 +84,7 @@ def bench_push(server: LiveServer, size: int, vendor: str) -> list[Row]:
     fl, naive, raw = rows
     fl.ratio = (
         f"{fl.per_second / naive.per_second:.1f}x naive; {fl.seconds / raw.seconds:.1f}x raw time"
+        f"; server CPU {fl.server_cpu_s:.2f} s"
     )
     fl.target = ">=10x naive; <=4x raw time"
     fl.met = fl.per_second >= 10 * naive.per_second and fl.seconds <= 4 * raw.seconds
@@ -208,6 +211,7 @@ def bench_pull_first(server: LiveServer, size: int, vendor: str) -> list[Row]:
     fl, drf, raw = rows
     fl.ratio = (
         f"{fl.per_second / drf.per_second:.1f}x DRF; {fl.seconds / raw.seconds:.1f}x raw time"
+        f"; server CPU {fl.server_cpu_s:.2f} s"
     )
     fl.target = ">=5x DRF; <=3x raw time"
     fl.met = fl.per_second >= 5 * drf.per_second and fl.seconds <= 3 * raw.seconds
