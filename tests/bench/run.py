@@ -144,6 +144,7 @@ def main() -> int:
     rows: list[Row] = []
     extra: dict = {}
     started = time.perf_counter()
+    load_before = os.getloadavg()
     try:
         for name in CASES:
             if name in chosen:
@@ -156,7 +157,12 @@ def main() -> int:
     header = f"Fieldline bench — size {args.size}, database {vendor}"
     if vendor != "postgresql":
         header += " (FALLBACK: figures are not comparable with PostgreSQL)"
-    header += f", {time.perf_counter() - started:.0f} s"
+    load = os.getloadavg()
+    header += (
+        f", {time.perf_counter() - started:.0f} s, {os.cpu_count()} cores, load average at the"
+        f" start {load_before[0]:.1f}, at the end {load[0]:.1f} (above the core count, other"
+        " work shared the machine: absolute figures drop, and latency-bound baselines more)"
+    )
     print_table(rows, header)
     Path(args.json).parent.mkdir(exist_ok=True)
     Path(args.json).write_text(
@@ -164,6 +170,8 @@ def main() -> int:
             {
                 "size": args.size,
                 "database": vendor,
+                "cores": os.cpu_count(),
+                "load_average": {"start": load_before, "end": load},
                 "rows": [asdict(r) for r in rows],
                 **extra,
             },
