@@ -120,12 +120,35 @@ def print_table(rows: list[Row], header: str) -> None:
     )
 
 
+def markdown(path: str) -> str:
+    """The table of a results file as Markdown, for the README."""
+    results = json.loads(Path(path).read_text())
+    lines = [
+        "| case | method | size | time s | per s | peak MB (+growth) | ratio | target |",
+        "|---|---|---:|---:|---:|---:|---|---|",
+    ]
+    for row in results["rows"]:
+        where = " server" if row["memory"] == "server" else ""
+        verdict = {True: "met", False: "**not met**", None: ""}[row["met"]]
+        target = f"{row['target']}: {verdict}" if row["target"] else ""
+        lines.append(
+            f"| {row['case']} | {row['method']} | {row['size']:,} | {row['seconds']:.3g} "
+            f"| {row['per_second']:,.0f} | {row['peak_mb']:.0f} (+{row['growth_mb']:.0f}){where} "
+            f"| {row['ratio']} | {target} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--only", default="", help="comma-separated cases: " + ",".join(CASES))
     parser.add_argument("--json", default=str(ROOT / "var" / "bench.json"))
+    parser.add_argument("--markdown", metavar="FILE", help="print a results file as Markdown")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(args.markdown))
+        return 0
     chosen = [c.strip() for c in args.only.split(",") if c.strip()] or list(CASES)
     unknown = set(chosen) - set(CASES)
     if unknown:
