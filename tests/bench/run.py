@@ -101,7 +101,8 @@ def run_case(
 
 
 def print_table(rows: list[Row], header: str) -> None:
-    print(header)
+    if header:
+        print(header)
     print(
         f"{'case':34} {'method':42} {'size':>10} {'time s':>9} {'per s':>10} "
         f"{'peak MB':>8} {'+MB':>5}  ratio"
@@ -116,7 +117,8 @@ def print_table(rows: list[Row], header: str) -> None:
         )
     print(
         "peak MB: peak RSS of the bench process, or of the server worker (S);"
-        " +MB: its growth during the case"
+        " +MB: its growth during the case",
+        flush=True,
     )
 
 
@@ -168,39 +170,50 @@ def main() -> int:
     extra: dict = {}
     started = time.perf_counter()
     load_before = os.getloadavg()
+
+    def report(*, final: bool) -> None:
+        """The table so far, and the results file: a long run that is stopped keeps the
+        cases it finished."""
+        header = f"Fieldline bench — size {args.size}, database {vendor}"
+        if vendor != "postgresql":
+            header += " (FALLBACK: figures are not comparable with PostgreSQL)"
+        load = os.getloadavg()
+        header += (
+            f", {time.perf_counter() - started:.0f} s, {os.cpu_count()} cores, load average at"
+            f" the start {load_before[0]:.1f}, now {load[0]:.1f} (above the core count, other"
+            " work shared the machine: absolute figures drop, and latency-bound baselines more)"
+        )
+        if final:
+            print_table(rows, header)
+        Path(args.json).parent.mkdir(exist_ok=True)
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "size": args.size,
+                    "database": vendor,
+                    "complete": final,
+                    "cores": os.cpu_count(),
+                    "load_average": {"start": load_before, "end": load},
+                    "rows": [asdict(r) for r in rows],
+                    **extra,
+                },
+                indent=2,
+            )
+        )
+
     try:
         for name in CASES:
             if name in chosen:
                 case_started = time.perf_counter()
-                rows += run_case(name, sizes, vendor, server, extra)
+                case_rows = run_case(name, sizes, vendor, server, extra)
+                rows.extend(case_rows)
                 print(f"  {name}: {time.perf_counter() - case_started:.0f} s", flush=True)
+                print_table(case_rows, "")
+                report(final=False)
     finally:
         if server is not None:
             server.stop()
-    header = f"Fieldline bench — size {args.size}, database {vendor}"
-    if vendor != "postgresql":
-        header += " (FALLBACK: figures are not comparable with PostgreSQL)"
-    load = os.getloadavg()
-    header += (
-        f", {time.perf_counter() - started:.0f} s, {os.cpu_count()} cores, load average at the"
-        f" start {load_before[0]:.1f}, at the end {load[0]:.1f} (above the core count, other"
-        " work shared the machine: absolute figures drop, and latency-bound baselines more)"
-    )
-    print_table(rows, header)
-    Path(args.json).parent.mkdir(exist_ok=True)
-    Path(args.json).write_text(
-        json.dumps(
-            {
-                "size": args.size,
-                "database": vendor,
-                "cores": os.cpu_count(),
-                "load_average": {"start": load_before, "end": load},
-                "rows": [asdict(r) for r in rows],
-                **extra,
-            },
-            indent=2,
-        )
-    )
+    report(final=True)
     return 0
 
 
