@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.common import (
+    NAIVE_SAMPLE,
     LiveServer,
     Row,
     http_call,
@@ -18,6 +19,7 @@ from tests.bench.common import (
     make_world,
     measure,
     peak_rss_mb,
+    sample_note,
 )
 from tests.bench.setup_db import ROOT
 
@@ -35,6 +37,7 @@ def bench_dispatch(size: int, vendor: str) -> list[Row]:
     from tasks.models import Task, TaskStatus
     from tasks.services import TaskTemplate, dispatch_tasks
 
+    naive_size = min(size, NAIVE_SAMPLE)
     world = make_world(stores=size, surveys_per_store=0, region_code="dispatch")
     hq, _ = make_user("hq", "dispatch")
     rep = world["rep"]
@@ -52,7 +55,7 @@ def bench_dispatch(size: int, vendor: str) -> list[Row]:
         stores = Store.objects.filter(owner=rep, deleted=False).values_list(
             "pk", "owner_id", "region_id"
         )
-        for store_id, owner_id, region_id in stores.iterator(chunk_size=2000):
+        for store_id, owner_id, region_id in stores[:naive_size].iterator(chunk_size=2000):
             with transaction.atomic():
                 now = timezone.now()
                 task = Task.objects.create(
@@ -107,7 +110,12 @@ def bench_dispatch(size: int, vendor: str) -> list[Row]:
 
     rows = [
         measure("dispatch tasks", "fieldline dispatch_tasks", size, fieldline),
-        measure("dispatch tasks", "naive per-object create", size, naive_django),
+        measure(
+            "dispatch tasks",
+            f"naive per-object create{sample_note(naive_size, size)}",
+            naive_size,
+            naive_django,
+        ),
         measure("dispatch tasks", "raw INSERT..SELECT", size, raw_sql),
     ]
     fl, naive, raw = rows
