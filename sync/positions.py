@@ -81,8 +81,8 @@ def update_rows(*, model: type, records: list, field_names: list[str]) -> None:
 
     PostgreSQL gets one `UPDATE ... FROM unnest(<one array per column>)` per 1,000 rows;
     elsewhere an `executemany` of single-row updates, which SQLite runs in-process at the
-    same speed. (Django's bulk_update builds a CASE expression per field and row, which costs seconds
-    for a few hundred rows.)
+    same speed. (Django's bulk_update builds a CASE expression per field and row, which
+    costs seconds for a few hundred rows.)
     """
     if not records:
         return
