@@ -104,14 +104,14 @@ def print_table(rows: list[Row], header: str) -> None:
     if header:
         print(header)
     print(
-        f"{'case':34} {'method':42} {'size':>10} {'time s':>9} {'per s':>10} "
+        f"{'case':34} {'method':50} {'size':>10} {'time s':>9} {'per s':>10} "
         f"{'peak MB':>8} {'+MB':>5}  ratio"
     )
     for row in rows:
         where = "S" if row.memory == "server" else " "
         verdict = {True: "  [target met]", False: "  [target NOT met]", None: ""}[row.met]
         print(
-            f"{row.case[:34]:34} {row.method[:42]:42} {row.size:>10,} {row.seconds:>9.4g} "
+            f"{row.case[:34]:34} {row.method[:50]:50} {row.size:>10,} {row.seconds:>9.4g} "
             f"{row.per_second:>10,.0f} {row.peak_mb:>7.0f}{where} {row.growth_mb:>5.0f}  "
             f"{row.ratio}{verdict}"
         )
