@@ -1,7 +1,7 @@
 """Where push and pull spend their time: cProfile over the view (request parsing, the
 engine, the answer), on the bench's own database.
 
-    python -m tests.bench.profile [--mutations 2000] [--records 20000] [--top 25]
+    python -m tests.bench.profile_sync [--mutations 2000] [--records 20000] [--top 25]
 """
 
 import argparse
