@@ -279,9 +279,10 @@ def _page_positions(
     params.append(limit)
     with connection.cursor() as db:
         db.execute(sql, params)
+        # PostgreSQL hands ids over as UUIDs, SQLite as hex text.
         return [
-            (entity, str(uuid.UUID(str(pk))), txid, seq, bool(is_exit))
-            for entity, pk, txid, seq, is_exit in db
+            (entity, str(pk if isinstance(pk, uuid.UUID) else uuid.UUID(pk)), txid, seq, bool(x))
+            for entity, pk, txid, seq, x in db
         ]
 
 

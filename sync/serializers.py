@@ -5,9 +5,12 @@ is a client bug to answer with a clear field error, never something to coerce.
 """
 
 import math
+from collections.abc import Callable, Mapping
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers
+from rest_framework.fields import SkipField, get_error_detail
 
 
 class StrictCharField(serializers.CharField):
@@ -118,3 +121,41 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
+
+
+def partial_validator(serializer: serializers.Serializer) -> Callable[[Mapping], dict] | None:
+    """`serializer.run_validation` for a partial update, visiting only the fields the data
+    carries (DRF visits every field of the entity on each call, and an update names two or
+    three of twenty). The same field objects, `validate_<field>` methods, error shapes and
+    field order. None when the serializer validates more than field by field (a `validate`
+    or serializer-level validators): then its own `run_validation` must run."""
+    if type(serializer).validate is not serializers.Serializer.validate or serializer.validators:
+        return None
+    writable = list(serializer._writable_fields)
+
+    def run_validation(data: Mapping) -> dict:
+        if not isinstance(data, Mapping):
+            return serializer.run_validation(data)
+        validated: dict = {}
+        errors: dict = {}
+        for f in writable:
+            if f.field_name not in data:
+                continue
+            validate_method = getattr(serializer, "validate_" + f.field_name, None)
+            try:
+                value = f.run_validation(f.get_value(data))
+                if validate_method is not None:
+                    value = validate_method(value)
+            except serializers.ValidationError as exc:
+                errors[f.field_name] = exc.detail
+            except DjangoValidationError as exc:
+                errors[f.field_name] = get_error_detail(exc)
+            except SkipField:
+                pass
+            else:
+                serializer.set_value(validated, f.source_attrs, value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated
+
+    return run_validation

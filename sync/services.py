@@ -39,7 +39,7 @@ from sync.merge import (
     merge_fields,
 )
 from sync.models import AppliedMutation, ChangeLog, ChangeSource, ConflictLog, ScopeExit
-from sync.positions import allocate_positions, bump_positions, update_rows
+from sync.positions import allocate_positions, bump_positions, insert_rows, update_rows
 from sync.registry import (
     Candidate,
     EntitySpec,
@@ -49,6 +49,7 @@ from sync.registry import (
     get_entity,
     scope_children,
 )
+from sync.serializers import partial_validator
 from sync.wire import parse_uuid, storable_json, to_ms, wire_value
 
 NOT_FOUND = {"detail": "not found"}
@@ -430,10 +431,13 @@ class _Batch:
 
     def validator(self, spec: EntitySpec, *, partial: bool) -> Any:
         """One serializer per entity and mode for the whole batch: building its fields is
-        most of what validation costs, and `run_validation` keeps no state between calls."""
+        most of what validation costs, and `run_validation` keeps no state between calls.
+        Updates validate only the fields they carry (`partial_validator`)."""
         key = (spec.name, partial)
         if key not in self.validators:
-            self.validators[key] = spec.serializer(partial=partial)
+            serializer = spec.serializer(partial=partial)
+            fast = partial_validator(serializer) if partial else None
+            self.validators[key] = fast or serializer.run_validation
         return self.validators[key]
 
     # --- writing ------------------------------------------------------------------------
@@ -481,9 +485,9 @@ class _Batch:
                 update_rows(
                     model=spec.model, records=updated, field_names=[*changed, *UPDATED_META]
                 )
-        ChangeLog.objects.bulk_create([change for _, change in self.changes], batch_size=500)
-        ConflictLog.objects.bulk_create(self.conflicts, batch_size=500)
-        AppliedMutation.objects.bulk_create(self.applied, batch_size=500)
+        insert_rows(model=ChangeLog, records=[change for _, change in self.changes])
+        insert_rows(model=ConflictLog, records=self.conflicts)
+        insert_rows(model=AppliedMutation, records=self.applied)
         for entity, pk, old_scope, new_scope in self.moves:
             move_scope(entity=entity, record_ids=[pk], old_scope=old_scope, new_scope=new_scope)
 
@@ -555,7 +559,7 @@ class _Apply:
         if unknown:
             raise MutationRejected({name: ["Unknown field."] for name in unknown})
         try:
-            validated = self.batch.validator(self.spec, partial=partial).run_validation(raw)
+            validated = self.batch.validator(self.spec, partial=partial)(raw)
         except ValidationError as error:
             raise MutationRejected(_plain_errors(error.detail)) from error
         values = {name: wire_value(value) for name, value in validated.items()}

@@ -92,6 +92,14 @@ def keyset_pages(queryset: QuerySet, fields: Sequence[str]) -> Iterator[list[dic
 
 
 def csv_cell(value: Any) -> Any:
+    # The common cases first: an export runs this once per column and row.
+    kind = type(value)
+    if kind is int or kind is float:
+        return value
+    if value is None:
+        return ""
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if isinstance(value, list | dict):
         value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     else:

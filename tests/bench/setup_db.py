@@ -6,7 +6,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
-BENCH_DB = "fieldline_bench"
+# The bench drops and recreates its own database: by default the name given in DATABASE_URL
+# with "_bench" appended, so two checkouts pointed at different databases never collide.
+BENCH_DB_SUFFIX = "_bench"
 
 
 def configure() -> str:
@@ -16,16 +18,19 @@ def configure() -> str:
     os.environ["DEBUG"] = "true"
     base = os.environ.get("DATABASE_URL", DEFAULT_PG)
     vendor = "sqlite"
+    name = base.rsplit("/", 1)[-1].split("?")[0] if base.startswith("postgres") else ""
+    bench_db = os.environ.get("BENCH_DATABASE") or (
+        "fieldline_bench" if name in ("", "postgres") else name + BENCH_DB_SUFFIX
+    )
     if base.startswith("postgres"):
         try:
             import psycopg
 
-            with psycopg.connect(
-                base.replace("postgres://", "postgresql://"), autocommit=True
-            ) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-                conn.execute(f"CREATE DATABASE {BENCH_DB}")
-            os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+            server = base.replace("postgres://", "postgresql://").rsplit("/", 1)[0]
+            with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')
+                conn.execute(f'CREATE DATABASE "{bench_db}"')
+            os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/{bench_db}"
             vendor = "postgresql"
         except Exception as error:  # noqa: BLE001 - any failure means: use the fallback
             print(f"PostgreSQL unavailable ({error}); falling back to SQLite", file=sys.stderr)
