@@ -144,6 +144,8 @@ def insert_rows(*, model: type, records: list) -> None:
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     table = db.ops.quote_name(meta.db_table)
     sql = f"COPY {table} ({columns}) FROM STDIN"
-    with db.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    # The raw driver cursor raises the driver's own errors: wrapped, a duplicate mutation id
+    # from a concurrent retry is Django's IntegrityError, which the batch retries on.
+    with db.wrap_database_errors, db.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for record in records:
             copy.write_row([f.get_db_prep_save(f.pre_save(record, True), db) for f in fields])

@@ -18,7 +18,6 @@ from crm.models import Order, OrderImportJob, OrderLine
 from crm.services import orders_import
 from tests.conftest import create, make_user
 from tests.crm.test_orders_import import HEADER, good_file
-from tests.surveys.conftest import s3  # noqa: F401 (the moto S3 fixture)
 
 JOBS = "/api/imports/orders/jobs"
 
