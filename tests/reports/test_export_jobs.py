@@ -12,7 +12,7 @@ from reports import exports
 from reports.jobs import run_export_job
 from reports.models import ExportJob
 from tests.surveys import scenario
-from tests.surveys.test_photo_content import s3  # noqa: F401 (the moto S3 fixture)
+from tests.surveys.conftest import s3  # noqa: F401 (the moto S3 fixture)
 
 
 @pytest.fixture
