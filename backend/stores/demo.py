@@ -8,7 +8,10 @@ not depend on the date, except for orders, whose weekly pattern follows the cale
 (they are drawn last, from their own stream).
 
 Syncable records go through `sync.bulk`, so they are versioned and in the change stream
-like any other write; orders are plain ERP facts and are inserted in batches. Then the
+like any other write; orders are plain ERP facts and are inserted in batches. HQ's survey
+templates (a version per trade-area type, a stricter second one for some, each dated into
+the demo's past) come through the template service first, and every survey carries the
+version in force when it was captured, so completeness scores spread as in the field. Then the
 office's day (`seed_office`) runs through the services HQ and managers use, so the HQ views
 have something to show: the analytics recompute, the call queues, a tag rule, budgets, a
 campaign with claimed coupons and a few completed calls. Those services draw their own ids
