@@ -8,7 +8,10 @@ not depend on the date, except for orders, whose weekly pattern follows the cale
 (they are drawn last, from their own stream).
 
 Syncable records go through `sync.bulk`, so they are versioned and in the change stream
-like any other write; orders are plain ERP facts and are inserted in batches. Then the
+like any other write; orders are plain ERP facts and are inserted in batches. HQ's survey
+templates (a version per trade-area type, a stricter second one for some, each dated into
+the demo's past) come through the template service first, and every survey carries the
+version in force when it was captured, so completeness scores spread as in the field. Then the
 office's day (`seed_office`) runs through the services HQ and managers use, so the HQ views
 have something to show: the analytics recompute, the call queues, a tag rule, budgets, a
 campaign with claimed coupons and a few completed calls. Those services draw their own ids
@@ -56,6 +59,7 @@ from crm.tag_rule_services import tag_rule_create
 from stores import demo_catalogue as catalogue
 from stores.demo_streets import CITIES, City, Street
 from stores.models import Store
+from surveys.services import survey_template_create
 from sync.bulk import bulk_create_records
 from sync.models import ChangeSource, SyncCounter
 
@@ -82,6 +86,7 @@ class DemoSummary:
     regions: int
     users: int
     stores: int
+    survey_templates: int
     surveys: int
     photos: int
     visits: int
@@ -222,6 +227,8 @@ def seed_demo(
 
     store_rows = [store_row(store) for store in planned]
     survey_rows, photo_rows = plan_surveys(rng=stream(seed, "surveys"), stores=planned, today=today)
+    templates = create_survey_templates(hq=people.hq, today=today)
+    stamp_template_versions(surveys=survey_rows, templates=templates)
     visit_rows, followup_rows = plan_visits(rng=stream(seed, "visits"), stores=planned, today=today)
     task_rows = plan_tasks(rng=stream(seed, "tasks"), stores=planned, today=today)
 
@@ -250,6 +257,7 @@ def seed_demo(
         regions=len(CITIES),
         users=1 + len(people.managers) + sum(len(reps) for reps in people.reps.values()),
         stores=len(store_rows),
+        survey_templates=sum(len(versions) for versions in templates.values()),
         surveys=len(survey_rows),
         photos=len(photo_rows),
         visits=len(visit_rows),
@@ -766,6 +774,44 @@ def plan_surveys(
                 photo |= {"lat": row["lat"], "lon": row["lon"]}
             photos.append(photo)
     return surveys, photos
+
+
+def create_survey_templates(
+    *, hq: User, today: dt.date
+) -> dict[str, list[tuple[dt.datetime, int]]]:
+    """HQ's survey templates, every version in force from its day on (a handful of rows,
+    through the template service): per type, (in force from, version), oldest first."""
+    templates: dict[str, list[tuple[dt.datetime, int]]] = {}
+    for trade_area, versions in catalogue.SURVEY_TEMPLATES.items():
+        for days_ago, fields in versions:
+            since = dt.datetime.combine(
+                today - dt.timedelta(days=days_ago), dt.time(), tzinfo=LOCAL_TZ
+            ).astimezone(dt.UTC)
+            template = survey_template_create(
+                actor=hq,
+                trade_area_type=trade_area,
+                required_fields=[*catalogue.TEMPLATE_BASE_FIELDS, *fields],
+                conditional_fields=catalogue.TEMPLATE_CONDITIONAL_FIELDS,
+                min_photos=catalogue.TEMPLATE_MIN_PHOTOS,
+                created_at=since,
+            )
+            templates.setdefault(trade_area, []).append((since, template.version))
+    return templates
+
+
+def stamp_template_versions(
+    *, surveys: Sequence[dict[str, Any]], templates: Mapping[str, Sequence[tuple[dt.datetime, int]]]
+) -> None:
+    """Each survey carries the version of its type's template in force when it was
+    captured, as a phone would have sent it."""
+    for row in surveys:
+        in_force = [
+            version
+            for since, version in templates.get(row["trade_area_type"], ())
+            if since <= row["captured_at"]
+        ]
+        if in_force:
+            row["template_version"] = in_force[-1]
 
 
 def full_survey_fields(rng: random.Random, store: PlannedStore, weekday: int) -> dict[str, Any]:

@@ -159,6 +159,36 @@ REVIEW_WEIGHTS = {
 }
 COMPLETENESS_WEIGHTS = {"full": 45, "partial": 35, "sparse": 20}
 
+# The survey templates HQ scores surveys against, per trade-area type: the versions in
+# the order HQ introduced them, each (days before today it took effect, required fields).
+# Every version also asks for notes when the signal is poor (orders then go by phone) and
+# for the GPS fix at the store. No version sets photo minimums: demo photos carry their
+# metadata only, their bytes never arrive, and a minimum would count none of them.
+TEMPLATE_BASE_FIELDS = ("footfall_weekday", "area_m2", "customer_groups", "signal_quality")
+TEMPLATE_CONDITIONAL_FIELDS = (
+    {"field": "notes", "when": {"field": "signal_quality", "in": ["none", "poor"]}},
+)
+TEMPLATE_MIN_PHOTOS: dict[str, int] = {}
+# Before the oldest survey the seed draws (720 days, moved back off a weekend).
+FIRST_TEMPLATE_DAYS_AGO = 730
+SURVEY_TEMPLATES: dict[str, tuple[tuple[int, tuple[str, ...]], ...]] = {
+    "office": (
+        (FIRST_TEMPLATE_DAYS_AGO, ("footfall_slots",)),
+        # Stricter since spring: the lunch trade needs the competition and the shelf.
+        (120, ("footfall_slots", "competitors", "fresh_shelf_m")),
+    ),
+    "residential": ((FIRST_TEMPLATE_DAYS_AGO, ("footfall_weekend",)),),
+    "transit": (
+        (FIRST_TEMPLATE_DAYS_AGO, ("footfall_slots",)),
+        (300, ("footfall_slots", "footfall_weekend", "competitors")),
+    ),
+    "school": ((FIRST_TEMPLATE_DAYS_AGO, ("fresh_shelf_m",)),),
+    "hospital": ((FIRST_TEMPLATE_DAYS_AGO, ("fresh_shelf_m", "equipment")),),
+    "industrial": ((FIRST_TEMPLATE_DAYS_AGO, ("equipment",)),),
+    "tourist": ((FIRST_TEMPLATE_DAYS_AGO, ("footfall_weekend",)),),
+    "mixed": ((FIRST_TEMPLATE_DAYS_AGO, ()),),
+}
+
 
 @dataclass(frozen=True)
 class Product:

@@ -6,6 +6,7 @@ that sends the survey back creates a `review_fix` task for the store's owner thr
 bulk write path, all in one transaction.
 """
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -44,8 +45,13 @@ def survey_template_create(
     conditional_fields: Sequence[Mapping[str, Any]],
     min_photos: Mapping[str, int],
     gps_within_geofence: bool = True,
+    created_at: dt.datetime | None = None,
 ) -> SurveyTemplate:
     """The next version of a trade-area type's template; earlier versions stay as they are.
+
+    `created_at` (now unless given) is when the version took effect: surveys that name no
+    version are scored by the one in force when they were captured. Data loads that
+    replay a history (the demo seed) pass it.
 
     Two HQ users saving at once collide on the (type, version) constraint; the loser
     takes the version after.
@@ -64,7 +70,7 @@ def survey_template_create(
                     min_photos=dict(min_photos),
                     gps_within_geofence=gps_within_geofence,
                     created_by=actor,
-                    created_at=timezone.now(),
+                    created_at=created_at or timezone.now(),
                 )
         except IntegrityError:
             if attempt == 2:

@@ -39,8 +39,9 @@ from crm.models import (
 from crm.subsidy_selectors import ledger_totals
 from stores.demo import DEVICE_ID, reset_demo_data, seed_demo
 from stores.demo_streets import CITIES
-from stores.models import Store
-from surveys.models import Photo, SiteSurvey
+from stores.models import Store, TradeAreaType
+from surveys.models import Photo, ReviewStatus, SiteSurvey, SurveyTemplate
+from surveys.selectors import REQUIRABLE_FIELDS, scored
 from sync.models import ChangeLog, ScopeExit
 from sync.registry import get_entity
 from sync.services import record_wire
@@ -300,6 +301,87 @@ def test_the_mix_looks_like_a_field_business(seeded):
     assert len(set(tasks.values_list("type", flat=True))) >= 3
     assert not tasks.exclude(assignee=F("store__owner")).exists()
     assert FollowUp.objects.exists()
+
+
+def office_client(username: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {log_in(username).json()['token']}")
+    return client
+
+
+def test_hq_made_a_survey_template_for_every_trade_area_type(seeded):
+    templates = list(SurveyTemplate.objects.all())
+    hq = User.objects.get(username="hq")
+
+    assert {t.trade_area_type for t in templates} == set(TradeAreaType.values)
+    assert {t.created_by_id for t in templates} == {hq.pk}
+    assert all(
+        t.required_fields and set(t.required_fields) <= set(REQUIRABLE_FIELDS) for t in templates
+    )
+    assert all(t.conditional_fields for t in templates)
+    stricter = [t for t in templates if t.version == 2]
+    assert stricter
+    for newer in stricter:
+        older = SurveyTemplate.objects.get(trade_area_type=newer.trade_area_type, version=1)
+        assert set(older.required_fields) < set(newer.required_fields)
+        assert older.created_at < newer.created_at < timezone.now()
+
+
+def test_surveys_carry_the_template_version_in_force_when_captured(seeded):
+    since = {(t.trade_area_type, t.version): t.created_at for t in SurveyTemplate.objects.all()}
+    under_older_version = under_newer_version = 0
+    surveys = SiteSurvey.objects.values_list("trade_area_type", "template_version", "captured_at")
+
+    for trade_area, version, captured_at in surveys:
+        assert (trade_area, version) in since
+        in_force = max(
+            v for (t, v), start in since.items() if t == trade_area and start <= captured_at
+        )
+        assert version == in_force
+        if (trade_area, version + 1) in since:
+            under_older_version += 1
+        elif version > 1:
+            under_newer_version += 1
+    assert under_older_version > 0
+    assert under_newer_version > 0
+
+
+def test_survey_scores_spread_from_empty_to_complete(seeded):
+    scores = list(scored(SiteSurvey.objects.filter(deleted=False)).values_list("score", flat=True))
+
+    assert None not in scores
+    assert min(scores) < 0.5 < max(scores) == 1.0
+    assert len(set(scores)) > 5
+    assert 0 < scores.count(1.0) < len(scores) / 2
+
+
+@pytest.mark.parametrize("group_by", ["region", "trade_area_type"])
+def test_the_completeness_report_has_a_spread_of_scores(seeded, group_by):
+    response = office_client("hq").get("/api/reports/completeness", {"group_by": group_by})
+
+    assert response.status_code == 200
+    rows = [row for row in response.json()["results"] if row["surveys"]]
+    averages = [row["average_score"] for row in rows]
+    assert all(average is not None and 0 < average < 1 for average in averages)
+    assert len(set(averages)) == len(averages) > 1
+    assert 0 < sum(row["complete"] for row in rows) < sum(row["surveys"] for row in rows)
+    if group_by == "region":
+        assert {row["group"] for row in rows} == {"north", "south"}
+        assert all(0 < row["complete"] < row["surveys"] for row in rows)
+
+
+def test_the_review_queue_lists_pending_surveys_least_complete_first(seeded):
+    response = office_client("manager-north").get("/api/reports/review-queue", {"page_size": 1000})
+
+    assert response.status_code == 200
+    queue = response.json()["results"]
+    pending = SiteSurvey.objects.filter(review_status=ReviewStatus.PENDING, store__region="north")
+    assert len(queue) == pending.count() > 0
+    scores = [entry["score"] for entry in queue]
+    assert None not in scores
+    assert scores == sorted(scores)
+    assert len(set(scores)) > 2
+    assert all(entry["template_version"] for entry in queue)
 
 
 def test_visits_check_in_near_the_store_mostly(seeded):

@@ -37,6 +37,18 @@ def test_hq_creates_versions_and_earlier_ones_stay(client_for, people):
 
 
 @pytest.mark.django_db
+def test_hq_cannot_date_a_version_into_the_past(client_for):
+    """Only data loads (the demo seed) date a version back, through the service."""
+    response = client_for("hq").post(
+        "/api/survey-templates/", {**OFFICE, "created_at": "2020-01-01T00:00:00Z"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "created_at" in response.json()
+    assert not SurveyTemplate.objects.exists()
+
+
+@pytest.mark.django_db
 def test_versions_count_per_trade_area_type(client_for):
     hq = client_for("hq")
     hq.post("/api/survey-templates/", OFFICE, format="json")

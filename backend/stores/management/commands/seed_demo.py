@@ -90,7 +90,8 @@ def describe(summary: DemoSummary, *, seconds: float) -> str:
     office = summary.office
     return (
         f"Seeded in {seconds:.1f} s: {summary.regions} regions, {summary.users} users, "
-        f"{summary.stores:,} stores, {summary.surveys:,} surveys, {summary.photos:,} photos, "
+        f"{summary.stores:,} stores, {summary.survey_templates} survey templates, "
+        f"{summary.surveys:,} surveys, {summary.photos:,} photos, "
         f"{summary.visits:,} visits, {summary.followups:,} follow-ups, {summary.tasks:,} tasks, "
         f"{summary.orders:,} orders ({summary.order_lines:,} lines).\n"
         f"Office: {office.segmented_stores:,} stores segmented, {office.churn_warnings:,} churn "
