@@ -242,3 +242,24 @@ def analyze() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def survey_update_pushes(surveys: list, *, device_id: str, per_push: int = 500):
+    """The push bodies the push cases send: every survey's notes and footfall updated from
+    version 1, `per_push` mutations a body."""
+    for start in range(0, len(surveys), per_push):
+        yield {
+            "device_id": device_id,
+            "mutations": [
+                {
+                    "mutation_id": str(uuid.uuid4()),
+                    "entity": "survey",
+                    "op": "update",
+                    "record_id": str(pk),
+                    "base_version": 1,
+                    "client_ts": "2026-11-30T08:00:00Z",
+                    "fields": {"notes": f"push {start}", "footfall_weekday": 321},
+                }
+                for pk in surveys[start : start + per_push]
+            ],
+        }

@@ -10,7 +10,6 @@ import os
 import pstats
 import secrets
 import time
-import uuid
 
 from tests.bench.setup_db import configure
 
@@ -27,29 +26,14 @@ def main() -> None:
     configure()
     from django.test import Client
 
-    from tests.bench.common import make_world
+    from tests.bench.common import make_world, survey_update_pushes
 
     world = make_world(stores=max(args.mutations, args.records // 2), surveys_per_store=1)
     client = Client(HTTP_AUTHORIZATION=f"Token {world['token']}")
 
     def push_all() -> None:
         surveys = world["surveys"][: args.mutations]
-        for start in range(0, len(surveys), 500):
-            body = {
-                "device_id": "profile",
-                "mutations": [
-                    {
-                        "mutation_id": str(uuid.uuid4()),
-                        "entity": "survey",
-                        "op": "update",
-                        "record_id": str(pk),
-                        "base_version": 1,
-                        "client_ts": "2026-11-30T08:00:00Z",
-                        "fields": {"notes": f"push {start}", "footfall_weekday": 321},
-                    }
-                    for pk in surveys[start : start + 500]
-                ],
-            }
+        for body in survey_update_pushes(surveys, device_id="profile"):
             answer = client.post("/api/sync/push", body, content_type="application/json")
             assert answer.status_code == 200, answer.content[:300]
 

@@ -5,7 +5,15 @@ import statistics
 import time
 import uuid
 
-from tests.bench.common import NAIVE_SAMPLE, LiveServer, Row, make_world, measure, sample_note
+from tests.bench.common import (
+    NAIVE_SAMPLE,
+    LiveServer,
+    Row,
+    make_world,
+    measure,
+    sample_note,
+    survey_update_pushes,
+)
 
 
 def on_server(server: LiveServer, case: str, method: str, size: int, work) -> Row:
@@ -28,22 +36,7 @@ def bench_push(server: LiveServer, size: int, vendor: str) -> list[Row]:
     surveys = world["surveys"]
 
     def fieldline() -> None:
-        for start in range(0, size, 500):
-            body = {
-                "device_id": "bench-phone",
-                "mutations": [
-                    {
-                        "mutation_id": str(uuid.uuid4()),
-                        "entity": "survey",
-                        "op": "update",
-                        "record_id": str(pk),
-                        "base_version": 1,
-                        "client_ts": "2026-11-30T08:00:00Z",
-                        "fields": {"notes": f"push {start}", "footfall_weekday": 321},
-                    }
-                    for pk in surveys[start : start + 500]
-                ],
-            }
+        for body in survey_update_pushes(surveys[:size], device_id="bench-phone"):
             answer = server.call("POST", "/api/sync/push", world["token"], body)
             assert all(r["status"] != "rejected" for r in answer["results"]), answer["results"][0]
 

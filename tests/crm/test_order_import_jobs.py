@@ -16,8 +16,8 @@ from crm import services
 from crm.jobs import run_order_import
 from crm.models import Order, OrderImportJob, OrderLine
 from crm.services import orders_import
-from tests.conftest import create, make_user
-from tests.crm.test_orders_import import HEADER, good_file
+from tests.conftest import make_user
+from tests.crm.test_orders_import import HEADER, good_file, north_shop
 
 JOBS = "/api/imports/orders/jobs"
 
@@ -25,19 +25,10 @@ JOBS = "/api/imports/orders/jobs"
 @pytest.fixture
 def shops(people):
     """The stores `good_file` names, by id and by phone."""
-
-    def shop(name, phone):
-        return create(
-            "store",
-            name=name,
-            phone=phone,
-            lat=53.55,
-            lon=9.99,
-            region="north",
-            owner=people["rep_north"].pk,
-        )
-
-    return {"kiosk": shop("Kiosk", "+494030301234"), "bakery": shop("Bakery", "+49891234567")}
+    return {
+        "kiosk": north_shop(people, "Kiosk", "+494030301234"),
+        "bakery": north_shop(people, "Bakery", "+49891234567"),
+    }
 
 
 @pytest.fixture(autouse=True)

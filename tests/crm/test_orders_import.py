@@ -20,26 +20,27 @@ from tests.conftest import create
 HEADER = "order_id,store_id,store_phone,order_date,sku,quantity,amount\n"
 
 
+def north_shop(people, name: str, phone: str):
+    """A north store of rep_north's, known to imports by its phone."""
+    return create(
+        "store",
+        name=name,
+        phone=phone,
+        lat=53.55,
+        lon=9.99,
+        region="north",
+        owner=people["rep_north"].pk,
+    )
+
+
 @pytest.fixture
 def shops(people):
     """Two north stores with phones, one with a phone shared by a duplicate not yet merged."""
-
-    def shop(name, phone):
-        return create(
-            "store",
-            name=name,
-            phone=phone,
-            lat=53.55,
-            lon=9.99,
-            region="north",
-            owner=people["rep_north"].pk,
-        )
-
     return {
-        "kiosk": shop("Kiosk", "+494030301234"),
-        "bakery": shop("Bakery", "+49891234567"),
-        "twin_a": shop("Twin A", "+494055501234"),
-        "twin_b": shop("Twin B", "+494055501234"),
+        "kiosk": north_shop(people, "Kiosk", "+494030301234"),
+        "bakery": north_shop(people, "Bakery", "+49891234567"),
+        "twin_a": north_shop(people, "Twin A", "+494055501234"),
+        "twin_b": north_shop(people, "Twin B", "+494055501234"),
     }
 
 
