@@ -1,6 +1,7 @@
 from rest_framework.permissions import BasePermission
 
 from accounts.models import Role
+from sync.registry import OFFICE_ROLES
 
 
 class IsOffice(BasePermission):
@@ -9,7 +10,7 @@ class IsOffice(BasePermission):
     message = "Only managers and HQ may do this."
 
     def has_permission(self, request, view) -> bool:
-        return request.user.is_authenticated and request.user.role in (Role.MANAGER, Role.HQ)
+        return request.user.is_authenticated and request.user.role in OFFICE_ROLES
 
 
 class IsHQ(BasePermission):

@@ -4,17 +4,19 @@ from collections.abc import Callable
 from functools import wraps
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.models import Role
-from accounts.services import _count_failure, _failure_keys
+from accounts.services import (
+    LoginThrottled,
+    login_brake_check,
+    login_failure_record,
+    login_success_record,
+)
+from sync.registry import OFFICE_ROLES
 
-OFFICE_ROLES = (Role.MANAGER, Role.HQ)
 REFUSED = "These pages are for regional managers and HQ. Reps work in the Fieldline phone app."
 
 
@@ -23,24 +25,21 @@ class OfficeLoginForm(AuthenticationForm):
     count against the same brake as the token API's, so neither door allows more guesses."""
 
     def clean(self):
-        limit = settings.FIELDLINE["LOGIN_FAILURE_LIMIT"]
-        window = settings.FIELDLINE["LOGIN_FAILURE_WINDOW_S"]
         client_ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        per_address, per_name = _failure_keys(
-            username=self.cleaned_data.get("username") or "", client_ip=client_ip
-        )
-        if cache.get(per_address, 0) >= limit or cache.get(per_name, 0) >= limit * 4:
+        username = self.cleaned_data.get("username") or ""
+        try:
+            login_brake_check(username=username, client_ip=client_ip)
+        except LoginThrottled as throttled:
             raise forms.ValidationError(
                 "Too many failed logins for this name; try again later.", code="throttled"
-            )
+            ) from throttled
         try:
             cleaned = super().clean()
         except forms.ValidationError as error:
             if getattr(error, "code", None) == "invalid_login":
-                _count_failure(per_address, window)
-                _count_failure(per_name, window)
+                login_failure_record(username=username, client_ip=client_ip)
             raise
-        cache.delete(per_address)
+        login_success_record(username=username, client_ip=client_ip)
         return cleaned
 
     def confirm_login_allowed(self, user) -> None:
