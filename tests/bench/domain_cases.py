@@ -374,8 +374,9 @@ def bench_orders(size: int, vendor: str) -> list[Row]:
 
     from crm.services import analytics_recompute, orders_import
 
+    # 200 order lines a store: 50,000 stores at the target's 10,000,000 lines.
     world = make_world(
-        stores=max(10, min(size // 100, 20_000)), surveys_per_store=0, region_code="orders"
+        stores=max(10, min(size // 200, 50_000)), surveys_per_store=0, region_code="orders"
     )
     path = ROOT / "var" / "bench_orders.csv"
     path.parent.mkdir(exist_ok=True)

@@ -180,9 +180,13 @@ def main() -> int:
         load = os.getloadavg()
         header += (
             f", {time.perf_counter() - started:.0f} s, {os.cpu_count()} cores, load average at"
-            f" the start {load_before[0]:.1f}, now {load[0]:.1f} (above the core count, other"
-            " work shared the machine: absolute figures drop, and latency-bound baselines more)"
+            f" the start {load_before[0]:.1f}, now {load[0]:.1f}"
         )
+        if max(load_before[0], load[0]) > (os.cpu_count() or 1):
+            header += (
+                " (above the core count, other work shared the machine: absolute figures"
+                " drop, and latency-bound baselines more)"
+            )
         if final:
             print_table(rows, header)
         Path(args.json).parent.mkdir(exist_ok=True)
