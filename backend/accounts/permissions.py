@@ -1,4 +1,4 @@
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import Role
 from sync.registry import OFFICE_ROLES
@@ -20,3 +20,13 @@ class IsHQ(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.user.is_authenticated and request.user.role == Role.HQ
+
+
+class IsHQOrReadOnly(BasePermission):
+    """Reads pass (the view's other permissions decide who reads); writes are HQ's alone
+    (budgets, campaigns, coupon batches, tag rules), others get 403."""
+
+    message = IsHQ.message
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or IsHQ().has_permission(request, view)

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Region
-from accounts.permissions import IsHQ, IsOffice
+from accounts.permissions import IsHQ, IsHQOrReadOnly, IsOffice
 from accounts.scope import scoped_queryset
 from crm.models import (
     BudgetEntry,
@@ -151,13 +151,8 @@ class SubsidyBudgetListApi(ListAPIView):
     """Subsidy budgets (managers: their region; HQ: all); HQ creates one per region and
     period (periods of a region do not overlap), opened with its first allocation."""
 
-    permission_classes = [IsAuthenticated, IsOffice]
+    permission_classes = [IsAuthenticated, IsOffice, IsHQOrReadOnly]
     serializer_class = SubsidyBudgetSerializer
-
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [IsAuthenticated(), IsHQ()]
-        return super().get_permissions()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -291,12 +286,8 @@ class CampaignListApi(ListAPIView):
     """Subsidy campaigns (reps: the approved and closed ones of their region; managers:
     their region's; HQ: all), newest first; HQ creates drafts."""
 
+    permission_classes = [IsAuthenticated, IsHQOrReadOnly]
     serializer_class = CampaignSerializer
-
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [IsAuthenticated(), IsHQ()]
-        return super().get_permissions()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -458,12 +449,8 @@ class CouponBatchListApi(ListAPIView):
     """Coupon batches of the campaigns you see, newest first (`?campaign=` for one); HQ
     creates them for an approved campaign."""
 
+    permission_classes = [IsAuthenticated, IsHQOrReadOnly]
     serializer_class = CouponBatchSerializer
-
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [IsAuthenticated(), IsHQ()]
-        return super().get_permissions()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

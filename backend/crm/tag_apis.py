@@ -4,14 +4,13 @@ writes them."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
-from accounts.permissions import IsOffice
+from accounts.permissions import IsHQOrReadOnly, IsOffice
 from crm.models import TagRule
 from crm.tag_rule_services import (
     TagRuleRejected,
@@ -61,16 +60,11 @@ class TagRuleInputSerializer(serializers.Serializer):
     active = serializers.BooleanField(required=False)
 
 
-def _hq_only(request: Request) -> None:
-    if request.user.role != Role.HQ:
-        raise PermissionDenied("Only HQ may change tag rules.")
-
-
 class TagRuleListApi(APIView):
     """Rule tags: stores matching all of a rule's conditions carry its tag after the next
     analytics recompute."""
 
-    permission_classes = [IsAuthenticated, IsOffice]
+    permission_classes = [IsAuthenticated, IsOffice, IsHQOrReadOnly]
     pagination_class = PageNumberPagination
 
     @extend_schema(responses={200: TagRuleSerializer(many=True)})
@@ -81,7 +75,6 @@ class TagRuleListApi(APIView):
 
     @extend_schema(request=TagRuleInputSerializer, responses={201: TagRuleSerializer})
     def post(self, request: Request) -> Response:
-        _hq_only(request)
         payload = TagRuleInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
@@ -92,7 +85,7 @@ class TagRuleListApi(APIView):
 
 
 class TagRuleDetailApi(APIView):
-    permission_classes = [IsAuthenticated, IsOffice]
+    permission_classes = [IsAuthenticated, IsOffice, IsHQOrReadOnly]
 
     @extend_schema(responses={200: TagRuleSerializer})
     def get(self, request: Request, pk) -> Response:
@@ -100,7 +93,6 @@ class TagRuleDetailApi(APIView):
 
     @extend_schema(request=TagRuleInputSerializer(partial=True), responses={200: TagRuleSerializer})
     def patch(self, request: Request, pk) -> Response:
-        _hq_only(request)
         rule = get_object_or_404(TagRule, pk=pk)
         payload = TagRuleInputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
@@ -112,6 +104,5 @@ class TagRuleDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk) -> Response:
-        _hq_only(request)
         tag_rule_delete(actor=request.user, rule=get_object_or_404(TagRule, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

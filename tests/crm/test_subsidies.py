@@ -11,7 +11,14 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from crm.models import BudgetEntry, CampaignStore, Order, SubsidyBudget
+from crm.models import (
+    BudgetEntry,
+    Campaign,
+    CampaignStore,
+    CouponBatch,
+    Order,
+    SubsidyBudget,
+)
 from crm.subsidy_selectors import (
     in_holdout,
     ledger_totals,
@@ -365,6 +372,34 @@ def test_bad_campaigns_answer_400(client_for, people, regions, change, field):
 
     assert response.status_code == 400
     assert field in response.json()
+
+
+@pytest.mark.parametrize("who", ["manager_north", "rep_north"])
+def test_only_hq_creates_campaigns_and_batches(client_for, people, regions, who):
+    hq = people["hq"]
+    north = make_budget(hq, regions["north"], "100.00")
+    approved = approved_campaign(hq, north)
+    campaigns = Campaign.objects.count()
+    client = client_for(who)
+
+    campaign = client.post(
+        "/api/subsidies/campaigns/",
+        {
+            "name": "not theirs",
+            "budget": str(north.pk),
+            "floor_a": "1",
+            "cap_b": "2",
+            "starts_on": str(north.period_start),
+            "ends_on": str(north.period_end),
+        },
+    )
+    batch = client.post("/api/subsidies/batches/", {"campaign": str(approved.pk), "count": 10})
+
+    assert (campaign.status_code, batch.status_code) == (403, 403)
+    assert campaign.json()["detail"] == "Only HQ may do this."
+    assert Campaign.objects.count() == campaigns
+    assert not CouponBatch.objects.exists()
+    assert client.get("/api/subsidies/campaigns/").status_code == 200
 
 
 def test_reps_see_approved_campaigns_of_their_region_only(client_for, people, regions):
