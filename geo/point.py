@@ -25,7 +25,9 @@ def validate_coordinates(*, lat: float, lon: float) -> tuple[float, float]:
     from turning into a silently wrong distance further down.
     """
     for name, value in (("lat", lat), ("lon", lon)):
-        if isinstance(value, bool) or not isinstance(value, Real):
+        # `type(...) is float` first: the Real check goes through the ABC machinery, which
+        # costs more than the rest of the validation.
+        if type(value) is not float and (isinstance(value, bool) or not isinstance(value, Real)):
             raise InvalidCoordinateError(f"{name} must be a number, got {value!r}")
     lat_f, lon_f = float(lat), float(lon)
     if not math.isfinite(lat_f) or not -90.0 <= lat_f <= 90.0:

@@ -18,9 +18,11 @@ POSITION_FIELDS = frozenset({"store", "lat", "lon"})
 def survey_prefetch(
     items: Sequence[tuple[Mapping[str, Any], Model | None]], context: WriteContext
 ) -> dict[uuid.UUID, StoreFence]:
+    # Only the writes `survey_derive` measures: creates, and moves of the fix or the store.
     ids = {
         parsed
         for fields, current in items
+        if current is None or not POSITION_FIELDS.isdisjoint(fields)
         for value in (fields.get("store"), getattr(current, "store_id", None))
         if (parsed := as_uuid(value)) is not None
     }

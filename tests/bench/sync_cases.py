@@ -41,34 +41,61 @@ def bench_push(server: LiveServer, size: int, vendor: str) -> list[Row]:
             assert all(r["status"] != "rejected" for r in answer["results"]), answer["results"][0]
 
     def naive_django() -> None:
+        """The same work done per object: the idempotency check, a locked read, the version
+        compare, `save()`, a changelog row and the idempotency row."""
         from django.db import transaction
         from django.utils import timezone
 
         from surveys.models import SiteSurvey
-        from sync.models import ChangeLog
+        from sync.models import AppliedMutation, ChangeLog
+        from sync.positions import allocate_positions
 
         for pk in surveys[:naive_size]:
+            mutation_id = uuid.uuid4()
             with transaction.atomic():
+                if AppliedMutation.objects.filter(pk=mutation_id).exists():
+                    continue
                 survey = SiteSurvey.objects.select_for_update().get(pk=pk)
+                if survey.version < 1:
+                    continue
+                old = {"notes": survey.notes, "footfall_weekday": survey.footfall_weekday}
+                (position,) = allocate_positions(1)
                 survey.notes = "naive"
                 survey.footfall_weekday = 123
                 survey.version += 1
                 survey.updated_at = timezone.now()
+                stamp = [survey.version, 0, "naive"]
+                survey.field_stamps = survey.field_stamps | {"notes": stamp, "footfall": stamp}
+                survey.sync_txid, survey.sync_seq = position.txid, position.seq
                 survey.save()
                 ChangeLog.objects.create(
-                    seq=0,
-                    txid=0,
+                    seq=position.seq,
+                    txid=position.txid,
                     entity="survey",
                     record_id=pk,
                     version=survey.version,
                     op="update",
-                    new_values={"notes": "naive"},
+                    new_values={"notes": "naive", "footfall_weekday": 123},
+                    old_values=old,
+                    actor=world["rep"],
+                    mutation_id=mutation_id,
                     source="push",
                     at=survey.updated_at,
                 )
+                AppliedMutation.objects.create(
+                    mutation_id=mutation_id,
+                    user=world["rep"],
+                    entity="survey",
+                    record_id=pk,
+                    status="applied",
+                    at=survey.updated_at,
+                )
+
+    # Surveys of their own, all at version 1, so the raw statement's version check holds.
+    raw_surveys = make_world(stores=size, surveys_per_store=1)["surveys"]
 
     def raw_sql() -> None:
-        raw_push(surveys, vendor)
+        raw_push(raw_surveys, vendor, actor_id=world["rep"].pk)
 
     rows = [
         on_server(server, "push (HTTP, full engine)", "fieldline", size, fieldline),
@@ -87,14 +114,16 @@ def bench_push(server: LiveServer, size: int, vendor: str) -> list[Row]:
     return rows
 
 
-def raw_push(ids: list[uuid.UUID], vendor: str) -> None:
-    """The database's own limit for the same writes: one statement per 500 mutations that
-    bumps versions and appends changelog rows, the batch sent as one JSON document."""
+def raw_push(ids: list[uuid.UUID], vendor: str, *, actor_id: int) -> None:
+    """The database's own limit for the same writes the engine makes, one statement per 500
+    mutations, the batch sent as one JSON document: the version-checked update of the
+    fields, their stamps and the record's stream position; the changelog row with old and
+    new values; the idempotency row."""
     from django.db import connection, transaction
 
     for start in range(0, len(ids), 500):
         batch = [
-            {"id": str(pk), "notes": "raw", "mid": str(uuid.uuid4())}
+            {"id": str(pk), "notes": "raw", "footfall": 231, "base": 1, "mid": str(uuid.uuid4())}
             for pk in ids[start : start + 500]
         ]
         with transaction.atomic(), connection.cursor() as cursor:
@@ -103,32 +132,56 @@ def raw_push(ids: list[uuid.UUID], vendor: str) -> None:
                     """
                     WITH input AS (
                         SELECT * FROM json_to_recordset(%s::json)
-                            AS j(id uuid, notes text, mid uuid)
+                            AS j(id uuid, notes text, footfall integer, base integer, mid uuid)
                     ), updated AS (
-                        UPDATE surveys_sitesurvey s SET notes = input.notes,
-                               version = s.version + 1, updated_at = now()
-                        FROM input WHERE s.id = input.id
-                        RETURNING s.id, s.version, input.mid
+                        UPDATE surveys_sitesurvey s SET
+                            notes = i.notes, footfall_weekday = i.footfall,
+                            version = s.version + 1, updated_at = now(),
+                            field_stamps = s.field_stamps || jsonb_build_object(
+                                'notes', jsonb_build_array(s.version + 1, 0, 'raw'),
+                                'footfall_weekday', jsonb_build_array(s.version + 1, 0, 'raw')),
+                            sync_txid = pg_current_xact_id()::text::bigint,
+                            sync_seq = nextval('sync_position_seq')
+                        FROM input i JOIN surveys_sitesurvey o ON o.id = i.id
+                        WHERE s.id = i.id AND s.version = i.base
+                        RETURNING s.id, s.version, s.sync_txid, s.sync_seq, i.mid, i.notes,
+                            i.footfall, o.notes AS old_notes, o.footfall_weekday AS old_footfall
+                    ), changes AS (
+                        INSERT INTO sync_changelog
+                            (seq, txid, entity, record_id, version, op, new_values, old_values,
+                             actor_id, device_id, mutation_id, source, at)
+                        SELECT sync_seq, sync_txid, 'survey', id, version, 'update',
+                            jsonb_build_object('notes', notes, 'footfall_weekday', footfall),
+                            jsonb_build_object('notes', old_notes,
+                                               'footfall_weekday', old_footfall),
+                            %s, 'raw', mid, 'push', now() FROM updated
                     )
-                    INSERT INTO sync_changelog
-                        (seq, txid, entity, record_id, version, op, new_values, old_values,
-                         device_id, mutation_id, source, at)
-                    SELECT 0, 0, 'survey', id, version, 'update', '{}'::jsonb, '{}'::jsonb,
-                           '', mid, 'push', now() FROM updated
+                    INSERT INTO sync_appliedmutation
+                        (mutation_id, user_id, device_id, entity, record_id, status, result, at)
+                    SELECT mid, %s, 'raw', 'survey', id, 'applied', '{}'::jsonb, now()
+                    FROM updated
                     """,
-                    [json.dumps(batch)],
+                    [json.dumps(batch), actor_id, actor_id],
                 )
+                assert cursor.rowcount == len(batch), "a raw update missed its version"
             else:
                 cursor.executemany(
-                    "UPDATE surveys_sitesurvey SET notes = %s, version = version + 1 WHERE id = %s",
-                    [(row["notes"], uuid.UUID(row["id"]).hex) for row in batch],
+                    "UPDATE surveys_sitesurvey SET notes = %s, footfall_weekday = %s, "
+                    "version = version + 1 WHERE id = %s AND version = %s",
+                    [(r["notes"], r["footfall"], uuid.UUID(r["id"]).hex, r["base"]) for r in batch],
                 )
                 cursor.executemany(
                     "INSERT INTO sync_changelog (seq, txid, entity, record_id, version, op, "
                     "new_values, old_values, device_id, mutation_id, source, at) VALUES "
-                    "(0, 0, 'survey', %s, 0, 'update', '{}', '{}', '', %s, 'push', "
+                    "(0, 0, 'survey', %s, 2, 'update', '{}', '{}', '', %s, 'push', "
                     "CURRENT_TIMESTAMP)",
-                    [(uuid.UUID(row["id"]).hex, uuid.UUID(row["mid"]).hex) for row in batch],
+                    [(uuid.UUID(r["id"]).hex, uuid.UUID(r["mid"]).hex) for r in batch],
+                )
+                cursor.executemany(
+                    "INSERT INTO sync_appliedmutation (mutation_id, user_id, device_id, entity, "
+                    "record_id, status, result, at) VALUES (%s, %s, 'raw', 'survey', %s, "
+                    "'applied', '{}', CURRENT_TIMESTAMP)",
+                    [(uuid.UUID(r["mid"]).hex, actor_id, uuid.UUID(r["id"]).hex) for r in batch],
                 )
 
 

@@ -183,7 +183,7 @@ def test_database_connection_killed_mid_push(postgres_only, live_server, people,
 
     with held_mutation_id(user=rep, mutation_id=last):
         pushing, outcome = in_background(phone.push)
-        backend = waiting_backend(query_prefix='COPY "sync_appliedmutation"')
+        backend = waiting_backend(query_prefix='INSERT INTO "sync_appliedmutation"')
         terminate(backend)
         pushing.join(timeout=60)
     # A clean answer at once, not a 500 and not per-mutation rejections a phone would drop.
@@ -246,7 +246,7 @@ def test_push_survives_a_killed_server_process(postgres_only, people, world, tmp
         assert len(phone.queue) == 500
         with held_mutation_id(user=rep, mutation_id=phone.queue[-1]["mutation_id"]):
             pushing, outcome = in_background(phone.push)
-            waiting_backend(query_prefix='COPY "sync_appliedmutation"')
+            waiting_backend(query_prefix='INSERT INTO "sync_appliedmutation"')
             server.kill()
             pushing.join(timeout=60)
         assert isinstance(outcome.get("error"), OSError), outcome  # connection dropped
