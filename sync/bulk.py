@@ -160,10 +160,10 @@ def bulk_update_records(
     """
     spec = get_entity(entity)
     assert spec is not None, entity
-    rule = spec.scope_rule
-    scope_fields = {rule.owner, rule.region, *rule.parents} - {None}
     for values in values_by_id.values():
-        assert not scope_fields & set(values), f"scope fields go through apply_mutations: {values}"
+        assert spec.scope_rule.fields.isdisjoint(values), (
+            f"scope fields go through apply_mutations: {values}"
+        )
     values_by_id = {uuid.UUID(str(pk)): values for pk, values in values_by_id.items()}
     attrs = {uuid.UUID(str(pk)): extra for pk, extra in (attrs_by_id or {}).items()}
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 from sync.models import SyncCounter
 
@@ -121,10 +121,13 @@ def update_rows(*, model: type, records: list, field_names: list[str]) -> None:
             f"FROM json_to_recordset(%s::json) AS v({key} {pk_field.db_type(db)}, "
             f"{_column_types(db, fields)}) WHERE t.{db.ops.quote_name(pk_field.column)} = v.{key}"
         )
-        pairs = [(f.column, f.attname) for f in fields]
+        plain = [(f.column, f.attname) for f in fields if _is_plain(f)]
+        prepared = [f for f in fields if not _is_plain(f)]
         for start in range(0, len(records), UPDATE_CHUNK):
             rows = [
-                {key: record.pk} | {column: getattr(record, name) for column, name in pairs}
+                {key: record.pk}
+                | {column: getattr(record, name) for column, name in plain}
+                | {f.column: f.get_prep_value(getattr(record, f.attname)) for f in prepared}
                 for record in records[start : start + UPDATE_CHUNK]
             ]
             cursor.execute(sql, [_json_rows(rows)])
@@ -152,14 +155,38 @@ def insert_rows(*, model: type, rows: list[dict[str, Any]]) -> None:
         f"INSERT INTO {db.ops.quote_name(meta.db_table)} ({columns}) "  # noqa: S608
         f"SELECT {columns} FROM json_to_recordset(%s::json) AS v({_column_types(db, fields)})"
     )
-    pairs = [(f.column, f.attname) for f in fields]
+    plain = [(f.column, f.attname) for f in fields if _is_plain(f)]
+    prepared = [f for f in fields if not _is_plain(f)]
     with db.cursor() as cursor:
         for start in range(0, len(rows), UPDATE_CHUNK):
             document = [
-                {column: row.get(name, defaults[name]) for column, name in pairs}
+                {column: row.get(name, defaults[name]) for column, name in plain}
+                | {
+                    f.column: f.get_prep_value(row.get(f.attname, defaults[f.attname]))
+                    for f in prepared
+                }
                 for row in rows[start : start + UPDATE_CHUNK]
             ]
             cursor.execute(sql, [_json_rows(document)])
+
+
+# Fields whose Python values orjson writes as PostgreSQL reads them (times as ISO text,
+# UUIDs as text, JSON as it is); others (files, say) are prepared by the field first.
+PLAIN_FIELDS = (
+    models.BooleanField,
+    models.CharField,
+    models.DateField,
+    models.FloatField,
+    models.ForeignKey,
+    models.IntegerField,
+    models.JSONField,
+    models.TextField,
+    models.UUIDField,
+)
+
+
+def _is_plain(field) -> bool:
+    return isinstance(field, PLAIN_FIELDS)
 
 
 def _column_types(db, fields: list) -> str:

@@ -59,6 +59,11 @@ class ScopeRule:
     owner: str | None = None
     region: str | None = None
 
+    @cached_property
+    def fields(self) -> frozenset[str]:
+        """The fields that decide a record's scope: a write that sets none keeps it."""
+        return frozenset(name for name in (self.owner, self.region, *self.parents) if name)
+
     def derive(
         self, values: Mapping[str, Any], parent_scope: Callable[[str, Any], tuple[Any, Any]]
     ) -> tuple[Any, Any]:

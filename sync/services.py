@@ -364,11 +364,14 @@ class _Batch:
             if spec is None:
                 continue
             current = self.records.get((mutation.entity, mutation.record_id))
+            fields = mutation.fields if isinstance(mutation.fields, dict) else {}
+            # The records a record points at now matter only to a write that may move it.
+            moves = not spec.scope_rule.fields.isdisjoint(fields)
             for f in spec.fields:
                 if f.ref is None:
                     continue
-                values = [mutation.fields.get(f.name)] if isinstance(mutation.fields, dict) else []
-                if current is not None:
+                values = [fields.get(f.name)]
+                if current is not None and (moves or f.ref != RefKind.RECORD):
                     values.append(getattr(current, f.attname))
                 for value in values:
                     if f.ref == RefKind.RECORD:
@@ -735,14 +738,20 @@ class _Apply:
             self.log_conflicts(record, outcome.conflicts)
             return self.result(record, outcome.status, outcome.conflicts)
         merged = server_values | outcome.values
-        kept_parents = {
-            name: value
-            for name, value in self.parent_refs(merged).items()
-            if name not in outcome.values
-        }
-        parent_scopes = self.check_references(outcome.values, kept_parents=kept_parents)
         old_scope = (record.scope_owner_id, record.scope_region_id)
-        scope = self.scope_of(merged, parent_scopes)
+        if self.spec.scope_rule.fields.isdisjoint(outcome.values):
+            # Nothing that decides the scope changes: the record keeps its own (a move of
+            # a parent reaches it through `move_scope`).
+            self.check_references(outcome.values)
+            scope = old_scope
+        else:
+            kept_parents = {
+                name: value
+                for name, value in self.parent_refs(merged).items()
+                if name not in outcome.values
+            }
+            parent_scopes = self.check_references(outcome.values, kept_parents=kept_parents)
+            scope = self.scope_of(merged, parent_scopes)
         self.check_record(merged, scope, changed=outcome.values)
         self.assign(record, outcome.values)
         self.batch.changed.update((self.spec.name, name) for name in outcome.values)
