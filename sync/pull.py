@@ -231,10 +231,9 @@ def _scope_sql(user: User, *, owner_column: str, region_column: str) -> tuple[st
 
 
 def _after(cursor: Cursor, txid_column: str, seq_column: str) -> tuple[str, list[Any]]:
-    return (
-        f"({txid_column} > %s OR ({txid_column} = %s AND {seq_column} > %s))",
-        [cursor.txid, cursor.txid, cursor.seq],
-    )
+    """Positions after the cursor, as a row comparison: a range on the (scope, txid, seq)
+    indexes, where the equivalent OR could only filter what an index scan returned."""
+    return f"({txid_column}, {seq_column}) > (%s, %s)", [cursor.txid, cursor.seq]
 
 
 def _page_positions(
@@ -281,9 +280,10 @@ def _page_positions(
     params.append(limit)
     with connection.cursor() as db:
         db.execute(sql, params)
-        if as_text:
-            return [(entity, pk, txid, seq, bool(x)) for entity, pk, txid, seq, x in db]
-        return [(entity, str(uuid.UUID(pk)), txid, seq, bool(x)) for entity, pk, txid, seq, x in db]
+        rows = db.fetchall()
+    if as_text:
+        return [(entity, pk, txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
+    return [(entity, str(uuid.UUID(pk)), txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
 
 
 def _wire_columns(spec: EntitySpec) -> tuple[list[str], list[str]]:
@@ -336,9 +336,13 @@ def _wire_select_sql(spec: EntitySpec, names: list[str], columns: list[str]) -> 
             column = f"to_char({column}, 'YYYY-MM-DD')"
         selects.append(f"{column} AS {quote(name)}")
     table = quote(meta.db_table)
+    # One primary-key probe per id of the page: filtered by `id = ANY(...)` or joined, a few
+    # thousand ids made the planner scan the whole table, once per page. (The LIMIT keeps
+    # the lookup per id: the planner may not flatten it into a join.)
     return (
-        "SELECT r.id, r.deleted, row_to_json(r)::text FROM "  # noqa: S608
-        f"(SELECT {', '.join(selects)} FROM {table} WHERE id = ANY(%s::uuid[])) AS r"
+        "SELECT r.id, r.deleted, row_to_json(r)::text FROM unnest(%s::uuid[]) AS page(page_id) "
+        f"CROSS JOIN LATERAL (SELECT {', '.join(selects)} FROM {table} "  # noqa: S608
+        "WHERE id = page.page_id LIMIT 1) AS r"
     )
 
 

@@ -15,7 +15,9 @@ def configure() -> str:
     """Point Django at a fresh bench database; returns its vendor ('postgresql'/'sqlite')."""
     sys.path[:0] = [str(ROOT / "backend"), str(ROOT)]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldline.settings")
-    os.environ["DEBUG"] = "true"
+    # The callers choose DEBUG (the bench runs with it off, as deployed); only a bare call
+    # gets the demo's settings.
+    os.environ.setdefault("DEBUG", "true")
     base = os.environ.get("DATABASE_URL", DEFAULT_PG)
     vendor = "sqlite"
     name = base.rsplit("/", 1)[-1].split("?")[0] if base.startswith("postgres") else ""
