@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Policy(StrEnum):
@@ -33,8 +33,9 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
-@dataclass(frozen=True)
-class Stamp:
+class Stamp(NamedTuple):
+    """A field's last change. A named tuple: every update reads one per stamped field."""
+
     version: int
     ts_ms: int
     device: str
@@ -44,7 +45,7 @@ class Stamp:
 
     @classmethod
     def from_list(cls, raw: list[Any] | tuple[Any, ...]) -> "Stamp":
-        return cls(version=int(raw[0]), ts_ms=int(raw[1]), device=str(raw[2]))
+        return cls(int(raw[0]), int(raw[1]), str(raw[2]))
 
 
 @dataclass(frozen=True)

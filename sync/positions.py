@@ -12,11 +12,14 @@ SQLite runs one writing transaction at a time, so the sequence alone is in commi
 the txid column repeats the sequence number there.
 """
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import orjson
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 from sync.models import SyncCounter
@@ -97,10 +100,10 @@ def update_rows(*, model: type, records: list, field_names: list[str]) -> None:
     # and each lookup through the proxy costs more than the preparing.
     db = connections[DEFAULT_DB_ALIAS]
     table = db.ops.quote_name(model._meta.db_table)
-    with db.cursor() as cursor:
-        if not is_postgresql():
-            columns = [db.ops.quote_name(f.column) for f in fields]
-            assignments = ", ".join(f"{column} = %s" for column in columns)
+    if not is_postgresql():
+        columns = [db.ops.quote_name(f.column) for f in fields]
+        assignments = ", ".join(f"{column} = %s" for column in columns)
+        with db.cursor() as cursor:
             cursor.executemany(
                 f"UPDATE {table} SET {assignments} WHERE {pk_field.column} = %s",  # noqa: S608
                 [
@@ -111,18 +114,19 @@ def update_rows(*, model: type, records: list, field_names: list[str]) -> None:
                     for record in records
                 ],
             )
-            return
-        key = "__pk"
-        assignments = ", ".join(
-            f"{db.ops.quote_name(f.column)} = v.{db.ops.quote_name(f.column)}" for f in fields
-        )
-        sql = (
-            f"UPDATE {table} AS t SET {assignments} "  # noqa: S608
-            f"FROM json_to_recordset(%s::json) AS v({key} {pk_field.db_type(db)}, "
-            f"{_column_types(db, fields)}) WHERE t.{db.ops.quote_name(pk_field.column)} = v.{key}"
-        )
-        plain = [(f.column, f.attname) for f in fields if _is_plain(f)]
-        prepared = [f for f in fields if not _is_plain(f)]
+        return
+    key = "__pk"
+    assignments = ", ".join(
+        f"{db.ops.quote_name(f.column)} = v.{db.ops.quote_name(f.column)}" for f in fields
+    )
+    sql = (
+        f"UPDATE {table} AS t SET {assignments} "  # noqa: S608
+        f"FROM json_to_recordset(%s::json) AS v({key} {pk_field.db_type(db)}, "
+        f"{_column_types(db, fields)}) WHERE t.{db.ops.quote_name(pk_field.column)} = v.{key}"
+    )
+    plain = [(f.column, f.attname) for f in fields if _is_plain(f)]
+    prepared = [f for f in fields if not _is_plain(f)]
+    with bound_cursor(db) as cursor:
         for start in range(0, len(records), UPDATE_CHUNK):
             rows = [
                 {key: record.pk}
@@ -131,6 +135,19 @@ def update_rows(*, model: type, records: list, field_names: list[str]) -> None:
                 for record in records[start : start + UPDATE_CHUNK]
             ]
             cursor.execute(sql, [_json_rows(rows)])
+
+
+@contextlib.contextmanager
+def bound_cursor(db) -> Iterator[psycopg.Cursor]:
+    """A PostgreSQL cursor that sends parameters apart from the query (server-side binding).
+
+    Django's cursors bind client-side: a JSON document of a few hundred kilobytes would be
+    escaped into the query text, and the server would parse it back out. Errors are
+    Django's, as from any cursor.
+    """
+    db.ensure_connection()
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
+        yield cursor
 
 
 def insert_rows(*, model: type, rows: list[dict[str, Any]]) -> None:
@@ -157,7 +174,7 @@ def insert_rows(*, model: type, rows: list[dict[str, Any]]) -> None:
     )
     plain = [(f.column, f.attname) for f in fields if _is_plain(f)]
     prepared = [f for f in fields if not _is_plain(f)]
-    with db.cursor() as cursor:
+    with bound_cursor(db) as cursor:
         for start in range(0, len(rows), UPDATE_CHUNK):
             document = [
                 {column: row.get(name, defaults[name]) for column, name in plain}

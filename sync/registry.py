@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from django.db.models import Model
@@ -148,9 +149,14 @@ class EntitySpec:
     def table(self) -> str:
         return f"{self.name}s"
 
-    @property
+    # Cached: the engine reads these once or more per mutation.
+    @cached_property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    @cached_property
+    def field_name_set(self) -> frozenset[str]:
+        return frozenset(self.field_names)
 
     def field(self, name: str) -> FieldSpec:
         return self._by_name[name]
@@ -159,11 +165,16 @@ class EntitySpec:
     def _by_name(self) -> dict[str, FieldSpec]:
         return {f.name: f for f in self.fields}
 
-    @property
-    def policies(self) -> dict[str, Policy]:
-        return {f.name: f.policy for f in self.fields}
+    @cached_property
+    def policies(self) -> Mapping[str, Policy]:
+        return MappingProxyType({f.name: f.policy for f in self.fields})
 
-    @property
+    @cached_property
+    def ref_fields(self) -> tuple[FieldSpec, ...]:
+        """The fields that point at a record, a user or a region."""
+        return tuple(f for f in self.fields if f.ref is not None)
+
+    @cached_property
     def record_refs(self) -> tuple[FieldSpec, ...]:
         return tuple(f for f in self.fields if f.ref == RefKind.RECORD)
 

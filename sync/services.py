@@ -367,9 +367,7 @@ class _Batch:
             fields = mutation.fields if isinstance(mutation.fields, dict) else {}
             # The records a record points at now matter only to a write that may move it.
             moves = not spec.scope_rule.fields.isdisjoint(fields)
-            for f in spec.fields:
-                if f.ref is None:
-                    continue
+            for f in spec.ref_fields:
                 values = [fields.get(f.name)]
                 if current is not None and (moves or f.ref != RefKind.RECORD):
                     values.append(getattr(current, f.attname))
@@ -596,7 +594,7 @@ class _Apply:
     def validate(self, *, partial: bool) -> dict[str, Any]:
         """Types, ranges and enums by the entity's serializer; then the actor's role."""
         raw = dict(self.mutation.fields)
-        unknown = sorted(set(raw) - set(self.spec.field_names))
+        unknown = sorted(set(raw) - self.spec.field_name_set)
         if unknown:
             raise MutationRejected({name: ["Unknown field."] for name in unknown})
         try:
@@ -634,7 +632,7 @@ class _Apply:
             )
             if found is not None:
                 parent_scopes[name] = found
-        for f in self.spec.fields:
+        for f in self.spec.ref_fields:
             value = values.get(f.name)
             if value is None:
                 continue

@@ -10,8 +10,14 @@ import orjson
 ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 
+# Types that are their own wire form (checked first: most values are one of them).
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None), list, dict})
+
+
 def wire_value(value: Any) -> Any:
     """A model value as plain JSON data (what merges compare and logs keep)."""
+    if type(value) in PLAIN_TYPES:
+        return value
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, dt.datetime):
