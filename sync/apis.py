@@ -66,7 +66,23 @@ def json_response(body, status_code: int = 200) -> HttpResponse:
     return HttpResponse(dumps(body), status=status_code, content_type="application/json")
 
 
-class PushApi(APIView):
+class LargeAnswerView(APIView):
+    """A view whose answers run to megabytes (pages of records, a push's results).
+
+    DRF's view and its request refer to each other, and the view keeps its response: the
+    answer would outlive the request until the cyclic garbage collector's next full pass.
+    A pull page allocates few objects that the collector tracks, so that pass came rarely,
+    and a gunicorn worker grew by every page it served. The view lets go of the response
+    once it has returned it.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        self.response = None
+        return response
+
+
+class PushApi(LargeAnswerView):
     """Apply a phone's queued mutations in order; see the sync protocol for the rules."""
 
     @extend_schema(
@@ -87,7 +103,7 @@ class PushApi(APIView):
         return json_response({"results": outcome.results})
 
 
-class PullApi(APIView):
+class PullApi(LargeAnswerView):
     """Changes in your scope after `cursor` (none: from the beginning), oldest first."""
 
     @extend_schema(

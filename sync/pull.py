@@ -297,11 +297,9 @@ def wire_rows(*, spec: EntitySpec, ids: list[str]) -> dict[str, tuple[bool, Any]
     """Wire forms of records by id, with whether each is deleted, without model instances.
 
     On PostgreSQL the database renders each record as JSON text (`row_to_json` over its
-    columns in wire form: ids and times as text, JSON columns nested), parsed by orjson in
-    one call per record instead of a driver conversion per field. (Passed through unparsed,
-    as `orjson.Fragment`s or joined text, the rendered records were faster, but gunicorn's
-    workers then grew by the size of every page they served; parsed, memory stays flat.)
-    Elsewhere `.values_list()` with Python conversions. Both give the same values.
+    columns in wire form: ids and times as text, JSON columns nested), embedded in the
+    answer unparsed (orjson.Fragment), so a record costs the server no Python object per
+    field. Elsewhere `.values_list()` with Python conversions. Both give the same values.
     """
     names, columns = _wire_columns(spec)
     out: dict[str, tuple[bool, Any]] = {}
@@ -310,7 +308,7 @@ def wire_rows(*, spec: EntitySpec, ids: list[str]) -> dict[str, tuple[bool, Any]
             # The ids as one array literal: the driver would adapt a list element by element.
             cursor.execute(_wire_select_sql(spec, names, columns), ["{" + ",".join(ids) + "}"])
             for pk, deleted, text in cursor.fetchall():
-                out[pk] = (deleted, orjson.loads(text))
+                out[pk] = (deleted, orjson.Fragment(text))
         return out
     for row in spec.model.objects.filter(pk__in=ids).values_list(*columns):
         record = {name: wire_value(value) for name, value in zip(names, row, strict=True)}
