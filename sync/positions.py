@@ -13,7 +13,7 @@ the txid column repeats the sequence number there.
 """
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -85,12 +85,12 @@ def bump_positions(*, model: type, record_ids: list) -> None:
 def update_rows(*, model: type, records: list, field_names: list[str]) -> None:
     """Write these fields of these records back, set-based.
 
-    PostgreSQL gets one `UPDATE ... FROM json_to_recordset(<one JSON document>)` per 1,000
-    rows: the rows are serialized by orjson in one call and unpacked server-side, where the
-    driver would otherwise adapt every value on its own. Elsewhere an `executemany` of
-    single-row updates, which SQLite runs in-process at the same speed. (Django's
-    bulk_update builds a CASE expression per field and row, which costs seconds for a few
-    hundred rows.)
+    PostgreSQL gets one `UPDATE ... FROM json_to_recordset(<one JSON document>)` per
+    UPDATE_CHUNK rows: the rows are serialized by orjson in one call and unpacked
+    server-side, where the driver would otherwise adapt every value on its own. Elsewhere
+    an `executemany` of single-row updates, which SQLite runs in-process at the same speed.
+    (Django's bulk_update builds a CASE expression per field and row, which costs seconds
+    for a few hundred rows.)
     """
     if not records:
         return
@@ -115,26 +115,39 @@ def update_rows(*, model: type, records: list, field_names: list[str]) -> None:
                 ],
             )
         return
-    key = "__pk"
     assignments = ", ".join(
         f"{db.ops.quote_name(f.column)} = v.{db.ops.quote_name(f.column)}" for f in fields
     )
+    pk_column = db.ops.quote_name(pk_field.column)
     sql = (
         f"UPDATE {table} AS t SET {assignments} "  # noqa: S608
-        f"FROM json_to_recordset(%s::json) AS v({key} {pk_field.db_type(db)}, "
-        f"{_column_types(db, fields)}) WHERE t.{db.ops.quote_name(pk_field.column)} = v.{key}"
+        f"FROM json_to_recordset(%s::json) AS v({_column_types(db, [pk_field, *fields])}) "
+        f"WHERE t.{pk_column} = v.{pk_column}"
     )
-    plain = [(f.column, f.attname) for f in fields if _is_plain(f)]
+    _execute_documents(
+        db=db,
+        sql=sql,
+        items=records,
+        fields=[pk_field, *fields],
+        value=lambda record, f: getattr(record, f.attname),
+    )
+
+
+def _execute_documents(
+    *, db, sql: str, items: list, fields: list, value: Callable[[Any, Any], Any]
+) -> None:
+    """Run `sql` once per UPDATE_CHUNK items, given those items as one JSON document of
+    rows by column (`value(item, field)` reads a field's value from an item)."""
+    plain = [f for f in fields if _is_plain(f)]
     prepared = [f for f in fields if not _is_plain(f)]
     with bound_cursor(db) as cursor:
-        for start in range(0, len(records), UPDATE_CHUNK):
-            rows = [
-                {key: record.pk}
-                | {column: getattr(record, name) for column, name in plain}
-                | {f.column: f.get_prep_value(getattr(record, f.attname)) for f in prepared}
-                for record in records[start : start + UPDATE_CHUNK]
+        for start in range(0, len(items), UPDATE_CHUNK):
+            document = [
+                {f.column: value(item, f) for f in plain}
+                | {f.column: f.get_prep_value(value(item, f)) for f in prepared}
+                for item in items[start : start + UPDATE_CHUNK]
             ]
-            cursor.execute(sql, [_json_rows(rows)])
+            cursor.execute(sql, [_json_rows(document)])
 
 
 @contextlib.contextmanager
@@ -172,19 +185,13 @@ def insert_rows(*, model: type, rows: list[dict[str, Any]]) -> None:
         f"INSERT INTO {db.ops.quote_name(meta.db_table)} ({columns}) "  # noqa: S608
         f"SELECT {columns} FROM json_to_recordset(%s::json) AS v({_column_types(db, fields)})"
     )
-    plain = [(f.column, f.attname) for f in fields if _is_plain(f)]
-    prepared = [f for f in fields if not _is_plain(f)]
-    with bound_cursor(db) as cursor:
-        for start in range(0, len(rows), UPDATE_CHUNK):
-            document = [
-                {column: row.get(name, defaults[name]) for column, name in plain}
-                | {
-                    f.column: f.get_prep_value(row.get(f.attname, defaults[f.attname]))
-                    for f in prepared
-                }
-                for row in rows[start : start + UPDATE_CHUNK]
-            ]
-            cursor.execute(sql, [_json_rows(document)])
+    _execute_documents(
+        db=db,
+        sql=sql,
+        items=rows,
+        fields=fields,
+        value=lambda row, f: row.get(f.attname, defaults[f.attname]),
+    )
 
 
 # Fields whose Python values orjson writes as PostgreSQL reads them (times as ISO text,
