@@ -176,7 +176,7 @@ def bulk_update_records(
     changed_count = 0
     with transaction.atomic():
         for start in range(0, len(ids), CHUNK):
-            chunk = spec.model.objects.select_for_update().filter(
+            chunk = spec.model.objects.select_for_update(no_key=True).filter(
                 pk__in=ids[start : start + CHUNK], deleted=False
             )
             records, changes, fields = [], [], set()

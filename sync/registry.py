@@ -202,6 +202,20 @@ def all_entities() -> tuple[EntitySpec, ...]:
     return tuple(_REGISTRY.values())
 
 
+def scope_depth(entity: str) -> int:
+    """How many parents above `entity` its scope comes through: 0 for a store."""
+    spec = _REGISTRY[entity]
+    parents = [spec.field(ref).ref_entity for ref in spec.scope_rule.parents]
+    return max((1 + scope_depth(parent) for parent in parents if parent), default=0)
+
+
+def in_lock_order(entities: Iterable[str]) -> list[str]:
+    """Entities in the order every transaction locks their records: parents before
+    children, then by name (and each entity's rows by primary key). A push and a scope
+    move that lock in one order can only wait on each other, never deadlock."""
+    return sorted(entities, key=lambda name: (scope_depth(name), name))
+
+
 def scope_children(entity: str) -> tuple[tuple[EntitySpec, str], ...]:
     """Entities whose scope is inherited from `entity`, with the field that points at it."""
     return tuple(

@@ -14,7 +14,9 @@ handful of bulk statements per entity, in one transaction.
 import contextlib
 import datetime as dt
 import gc
+import random
 import threading
+import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from django.db import (
     models,
     transaction,
 )
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -50,6 +53,7 @@ from sync.registry import (
     Touched,
     WriteContext,
     get_entity,
+    in_lock_order,
     scope_children,
 )
 from sync.serializers import partial_validator
@@ -174,6 +178,9 @@ def apply_mutations(
                 raise
             if attempt == 2:
                 break
+            if isinstance(error, OperationalError):
+                # A deadlock or a serialization failure: let the other side finish first.
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # noqa: S311
     if len(mutations) == 1:
         raise DatabaseError("The mutation could not be stored.")
     return [_isolated(run, mutation) for mutation in mutations]
@@ -342,10 +349,12 @@ class _Batch:
         for mutation in mutations:
             if get_entity(mutation.entity) is not None:
                 targets.setdefault(mutation.entity, set()).add(mutation.record_id)
-        for entity in sorted(targets):
+        for entity in in_lock_order(targets):
             spec = get_entity(entity)
             assert spec is not None
-            rows = spec.model.objects.select_for_update().filter(pk__in=targets[entity])
+            # NO KEY UPDATE: keys never change, so inserts of children that point at a
+            # locked record (their foreign-key checks take KEY SHARE) need not wait for it.
+            rows = spec.model.objects.select_for_update(no_key=True).filter(pk__in=targets[entity])
             for record in rows.order_by("pk"):
                 self.records[(entity, record.pk)] = record
 
@@ -974,28 +983,52 @@ def move_scope(
     new_scope: tuple[Any, Any],
 ) -> None:
     """Records moved to another owner or region: the old side's phones get deletes, and
-    every record whose scope is inherited from them follows, set-based, level by level."""
+    every record whose scope is inherited from them follows, set-based, level by level.
+
+    Each level's records are locked before they change, entity by entity in lock order
+    and by primary key, as a push locks them: a move and a push touching the same
+    records wait for each other instead of deadlocking. A record with two parents that
+    moved (a photo of a survey and of a visit) moves once.
+    """
     spec = get_entity(entity)
     assert spec is not None
     _record_exits(spec=spec, record_ids=record_ids, old_scope=old_scope, new_scope=new_scope)
-    for child, ref in scope_children(entity):
-        child_ids = list(
-            child.model.objects.filter(**{f"{ref}__in": record_ids}).values_list("pk", flat=True)
-        )
-        if not child_ids:
-            continue
-        update: dict[str, Any] = {"scope_region_id": new_scope[1]}
-        child_old, child_new = (None, old_scope[1]), (None, new_scope[1])
-        if child.scope_rule.owner is None:
-            update["scope_owner_id"] = new_scope[0]
-            child_old, child_new = old_scope, new_scope
-        if child_old == child_new:
-            continue
-        child.model.objects.filter(pk__in=child_ids).update(**update)
-        bump_positions(model=child.model, record_ids=child_ids)
-        move_scope(
-            entity=child.name, record_ids=child_ids, old_scope=child_old, new_scope=child_new
-        )
+    moved = {entity: (record_ids, old_scope, new_scope)}
+    while moved:
+        following: dict[str, tuple[EntitySpec, Q, tuple[Any, Any], tuple[Any, Any]]] = {}
+        for parent, (parent_ids, parent_old, parent_new) in moved.items():
+            for child, ref in scope_children(parent):
+                child_old, child_new = (None, parent_old[1]), (None, parent_new[1])
+                if child.scope_rule.owner is None:
+                    child_old, child_new = parent_old, parent_new
+                if child_old == child_new:
+                    continue
+                points_at = Q(**{f"{ref}__in": parent_ids})
+                if child.name in following:
+                    # Its parents all moved with one record, so from and to one scope.
+                    assert following[child.name][2:] == (child_old, child_new)
+                    points_at |= following[child.name][1]
+                following[child.name] = (child, points_at, child_old, child_new)
+        moved = {}
+        for name in in_lock_order(following):
+            child, points_at, child_old, child_new = following[name]
+            child_ids = list(
+                child.model.objects.select_for_update(no_key=True)
+                .filter(points_at)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            if not child_ids:
+                continue
+            update: dict[str, Any] = {"scope_region_id": child_new[1]}
+            if child.scope_rule.owner is None:
+                update["scope_owner_id"] = child_new[0]
+            child.model.objects.filter(pk__in=child_ids).update(**update)
+            bump_positions(model=child.model, record_ids=child_ids)
+            _record_exits(
+                spec=child, record_ids=child_ids, old_scope=child_old, new_scope=child_new
+            )
+            moved[name] = (child_ids, child_old, child_new)
 
 
 def _record_exits(

@@ -54,7 +54,7 @@ def stores_merge(*, actor: User, winner_id: uuid.UUID, loser_id: uuid.UUID) -> M
         raise MergeRefused(MergeError.SAME_STORE, "A store cannot be merged into itself.")
     stores = {
         store.pk: store
-        for store in Store.objects.select_for_update()
+        for store in Store.objects.select_for_update(no_key=True)
         .filter(scope_filter(user=actor), pk__in=[winner_id, loser_id], deleted=False)
         .order_by("pk")
     }

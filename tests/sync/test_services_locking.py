@@ -1,0 +1,173 @@
+"""How the write path locks records on PostgreSQL, so that concurrent writers wait for
+each other instead of deadlocking (which the engine survives by retrying, at a cost, and
+three deadlocks in a row fail a manager's edit).
+
+Each test sets up the interleaving that deadlocked before: a third connection holds a
+row so that the writers queue in a known order, then lets go.
+"""
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from stores.models import Store
+from surveys.models import SiteSurvey
+from sync.registry import get_entity, in_lock_order, scope_depth
+from sync.services import Mutation, _Batch, apply_mutation, apply_mutations
+from tests.sync.test_fault_injection import held
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite runs one writing transaction at a time")
+
+
+@pytest.fixture
+def batch_runs(monkeypatch) -> list[int]:
+    """Counts the engine's batch runs: a deadlock or lock timeout shows as a second run."""
+    runs: list[int] = []
+    run = _Batch.run
+
+    def counted(self, batch):
+        runs.append(len(batch))
+        return run(self, batch)
+
+    monkeypatch.setattr(_Batch, "run", counted)
+    return runs
+
+
+def lock_waiters(*, count: int, outcome: dict[str, Any], timeout_s: float = 15.0) -> None:
+    """Wait until `count` backends of this database wait on a row lock."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {count} backends wait on a lock: {outcome}")
+
+
+def in_thread(write: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = write()
+        except Exception as error:  # noqa: BLE001 — reported by the test
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def update(entity: str, record_id, **fields) -> Mutation:
+    version = get_entity(entity).model.objects.get(pk=record_id).version
+    return Mutation(
+        entity=entity, op="update", record_id=record_id, fields=fields, base_version=version
+    )
+
+
+def test_parents_lock_before_children():
+    assert scope_depth("store") == 0
+    assert scope_depth("survey") == scope_depth("visit") == scope_depth("task") == 1
+    assert scope_depth("photo") == 2
+    assert in_lock_order(["photo", "visit", "store", "survey"]) == [
+        "store",
+        "survey",
+        "visit",
+        "photo",
+    ]
+
+
+def test_a_child_insert_does_not_wait_for_an_edit_of_its_store(
+    postgres_only, people, world, batch_runs
+):
+    """A manager's edit of a store, still uncommitted, must not hold up a rep's new visit
+    to it: the visit's foreign-key check (KEY SHARE, at commit) waits for a FOR UPDATE
+    lock, not for the engine's FOR NO KEY UPDATE."""
+    store_id = world["rep_north"]["store"]
+    manager_edit: dict[str, Any] = {}
+
+    def edit_store() -> None:
+        manager_edit["result"] = apply_mutation(
+            actor=people["manager_north"], mutation=update("store", store_id, grade="A")
+        )
+
+    with held(edit_store):
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        try:
+            result = apply_mutation(
+                actor=people["rep_north"],
+                mutation=Mutation(
+                    entity="visit",
+                    op="create",
+                    record_id=uuid.uuid4(),
+                    fields={
+                        "store": str(store_id),
+                        "check_in_at": "2026-11-03T09:00:00Z",
+                        "purpose": "routine",
+                    },
+                ),
+            )
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    assert manager_edit["result"].status == "applied", manager_edit
+    assert result.status == "applied", result.errors
+    # The manager's batch, then the rep's, each once.
+    assert batch_runs == [1, 1]
+
+
+def test_a_store_move_and_a_push_to_its_records_do_not_deadlock(
+    postgres_only, people, world, batch_runs
+):
+    """The move locks the store's survey, then its photo; a phone edits both. Were the
+    phone to lock the photo first, each would hold what the other waits for."""
+    records = world["rep_north"]
+    store_id, survey_id, photo_id = records["store"], records["survey"], records["photo"]
+    with held(lambda: SiteSurvey.objects.select_for_update(no_key=True).get(pk=survey_id)):
+        move, moved = in_thread(
+            lambda: apply_mutation(
+                actor=people["manager_north"],
+                mutation=update("store", store_id, owner=people["rep_north_2"].pk),
+            )
+        )
+        lock_waiters(count=1, outcome=moved)
+        push, pushed = in_thread(
+            lambda: apply_mutations(
+                actor=people["rep_north"],
+                mutations=[
+                    update("photo", photo_id, section="shelf"),
+                    update("survey", survey_id, footfall_weekday=420),
+                ],
+            )
+        )
+        lock_waiters(count=2, outcome=pushed)
+    move.join(timeout=30)
+    push.join(timeout=30)
+    assert "error" not in moved, moved
+    assert "error" not in pushed, pushed
+    assert moved["result"].status == "applied"
+    assert len(pushed["result"]) == 2
+    # Each batch ran once: no deadlock was detected and retried.
+    assert sorted(batch_runs) == [1, 2]
+    store = Store.objects.get(pk=store_id)
+    assert store.owner_id == people["rep_north_2"].pk
+    survey = SiteSurvey.objects.get(pk=survey_id)
+    assert survey.scope_owner_id == people["rep_north_2"].pk
