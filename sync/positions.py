@@ -13,7 +13,7 @@ the txid column repeats the sequence number there.
 """
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -80,6 +80,24 @@ def bump_positions(*, model: type, record_ids: list) -> None:
         for pk, position in zip(record_ids, positions, strict=True)
     ]
     model.objects.bulk_update(rows, ["sync_txid", "sync_seq"], batch_size=500)
+
+
+def key_share_lock(*, model: type, record_ids: Collection[Any]) -> None:
+    """Hold these rows FOR KEY SHARE, by primary key, until the transaction ends: as a
+    foreign key to them would at commit, but before the transaction reads them. Only a
+    FOR UPDATE lock (a scope move) is waited for. SQLite runs one writing transaction at
+    a time and needs nothing."""
+    if not record_ids or not is_postgresql():
+        return
+    db = connections[DEFAULT_DB_ALIAS]
+    table = db.ops.quote_name(model._meta.db_table)
+    pk_column = db.ops.quote_name(model._meta.pk.column)
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE {pk_column} = ANY(%s) "  # noqa: S608
+            f"ORDER BY {pk_column} FOR KEY SHARE",
+            [sorted(record_ids)],
+        )
 
 
 def update_rows(*, model: type, records: list, field_names: list[str]) -> None:

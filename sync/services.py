@@ -45,7 +45,13 @@ from sync.merge import (
     merge_fields,
 )
 from sync.models import AppliedMutation, ChangeLog, ChangeSource, ConflictLog, ScopeExit
-from sync.positions import allocate_positions, bump_positions, insert_rows, update_rows
+from sync.positions import (
+    allocate_positions,
+    bump_positions,
+    insert_rows,
+    key_share_lock,
+    update_rows,
+)
 from sync.registry import (
     Candidate,
     EntitySpec,
@@ -345,17 +351,42 @@ class _Batch:
         return replays
 
     def lock_targets(self, mutations: Sequence[Mutation]) -> None:
+        """Lock the records these mutations write, and the parents they put records
+        under, all in lock order.
+
+        An edit locks FOR NO KEY UPDATE, which leaves inserts of children under the
+        record free (their foreign-key checks take KEY SHARE). A write that may move a
+        record to another scope locks FOR UPDATE, as `move_scope` locks what follows it,
+        and a record created or moved under a parent holds the parent FOR KEY SHARE.
+        The two wait for each other, so a record never takes the scope of a parent that
+        is moving, and a move sees every child committed before it.
+        """
         targets: dict[str, set[Any]] = {}
+        movers: set[str] = set()
+        parents: dict[str, set[Any]] = {}
         for mutation in mutations:
-            if get_entity(mutation.entity) is not None:
-                targets.setdefault(mutation.entity, set()).add(mutation.record_id)
-        for entity in in_lock_order(targets):
+            spec = get_entity(mutation.entity)
+            if spec is None:
+                continue
+            targets.setdefault(spec.name, set()).add(mutation.record_id)
+            fields = mutation.fields if isinstance(mutation.fields, dict) else {}
+            if spec.scope_rule.fields.isdisjoint(fields):
+                continue
+            movers.add(spec.name)
+            for ref in spec.scope_rule.parents:
+                parent_id, parent = parse_uuid(fields.get(ref)), spec.field(ref).ref_entity
+                if parent_id is not None and parent is not None:
+                    parents.setdefault(parent, set()).add(parent_id)
+        for entity in in_lock_order(targets.keys() | parents.keys()):
             spec = get_entity(entity)
-            assert spec is not None
-            # NO KEY UPDATE: keys never change, so inserts of children that point at a
-            # locked record (their foreign-key checks take KEY SHARE) need not wait for it.
-            rows = spec.model.objects.select_for_update(no_key=True).filter(pk__in=targets[entity])
-            for record in rows.order_by("pk"):
+            if spec is None:
+                continue
+            shared = parents.get(entity, set()) - targets.get(entity, set())
+            key_share_lock(model=spec.model, record_ids=shared)
+            if entity not in targets:
+                continue
+            rows = spec.model.objects.select_for_update(no_key=entity not in movers)
+            for record in rows.filter(pk__in=targets[entity]).order_by("pk"):
                 self.records[(entity, record.pk)] = record
 
     def load_references(self, mutations: Sequence[Mutation]) -> None:
@@ -985,10 +1016,11 @@ def move_scope(
     """Records moved to another owner or region: the old side's phones get deletes, and
     every record whose scope is inherited from them follows, set-based, level by level.
 
-    Each level's records are locked before they change, entity by entity in lock order
-    and by primary key, as a push locks them: a move and a push touching the same
-    records wait for each other instead of deadlocking. A record with two parents that
-    moved (a photo of a survey and of a visit) moves once.
+    Each level's records are locked FOR UPDATE before they change, entity by entity in
+    lock order and by primary key, as a push locks them: a move and a push touching the
+    same records wait for each other instead of deadlocking, and a record being created
+    under one of them waits for the move (`_Batch.lock_targets`). A record with two
+    parents that moved (a photo of a survey and of a visit) moves once.
     """
     spec = get_entity(entity)
     assert spec is not None
@@ -1013,7 +1045,7 @@ def move_scope(
         for name in in_lock_order(following):
             child, points_at, child_old, child_new = following[name]
             child_ids = list(
-                child.model.objects.select_for_update(no_key=True)
+                child.model.objects.select_for_update()
                 .filter(points_at)
                 .order_by("pk")
                 .values_list("pk", flat=True)

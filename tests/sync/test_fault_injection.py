@@ -12,12 +12,10 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -28,6 +26,7 @@ from sync.registry import get_entity
 from tasks.models import Dispatch, Task
 from tests.conftest import create
 from tests.live_client import LiveClient
+from tests.row_locks import held
 from tests.server_process import ServerProcess, current_database_url
 from tests.sync.phone import Phone, PushFailed
 
@@ -43,32 +42,6 @@ def postgres_only():
 def device_client(url: str, user, timeout_s: float = 30.0) -> LiveClient:
     _, token = AuthToken.objects.create(user=user)
     return LiveClient(url, token=token, timeout_s=timeout_s)
-
-
-@contextmanager
-def held(take_lock) -> Iterator[None]:
-    """Run `take_lock` in a transaction of another connection and hold it there (rolled
-    back on exit), so that a request needing the same row waits at a known statement."""
-    ready, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                take_lock()
-                ready.set()
-                release.wait(timeout=60)
-                transaction.set_rollback(True)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert ready.wait(timeout=30)
-    try:
-        yield
-    finally:
-        release.set()
-        holder.join(timeout=60)
 
 
 def held_mutation_id(*, user, mutation_id: str):

@@ -1,13 +1,13 @@
-"""How the write path locks records on PostgreSQL, so that concurrent writers wait for
-each other instead of deadlocking (which the engine survives by retrying, at a cost, and
-three deadlocks in a row fail a manager's edit).
+"""How the write path locks records on PostgreSQL: concurrent writers wait for each
+other instead of deadlocking (which the engine survives by retrying, at a cost; three
+deadlocks in a row failed a manager's edit), edits do not hold up records created under
+them, and a record created while its parent moves to another scope follows the parent.
 
-Each test sets up the interleaving that deadlocked before: a third connection holds a
-row so that the writers queue in a known order, then lets go.
+Each test sets up an interleaving that went wrong before: a connection holds rows in an
+open transaction, so that the writers queue in a known order, then lets go.
 """
 
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +16,11 @@ import pytest
 from django.db import connection
 
 from stores.models import Store
-from surveys.models import SiteSurvey
+from surveys.models import Photo, SiteSurvey
+from sync.models import ScopeExit
 from sync.registry import get_entity, in_lock_order, scope_depth
 from sync.services import Mutation, _Batch, apply_mutation, apply_mutations
-from tests.sync.test_fault_injection import held
+from tests.row_locks import held, lock_waiters
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -42,21 +43,6 @@ def batch_runs(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(_Batch, "run", counted)
     return runs
-
-
-def lock_waiters(*, count: int, outcome: dict[str, Any], timeout_s: float = 15.0) -> None:
-    """Wait until `count` backends of this database wait on a row lock."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] >= count:
-                return
-        time.sleep(0.02)
-    raise AssertionError(f"fewer than {count} backends wait on a lock: {outcome}")
 
 
 def in_thread(write: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
@@ -148,7 +134,7 @@ def test_a_store_move_and_a_push_to_its_records_do_not_deadlock(
                 mutation=update("store", store_id, owner=people["rep_north_2"].pk),
             )
         )
-        lock_waiters(count=1, outcome=moved)
+        lock_waiters(count=1, unless_done=moved)
         push, pushed = in_thread(
             lambda: apply_mutations(
                 actor=people["rep_north"],
@@ -158,7 +144,7 @@ def test_a_store_move_and_a_push_to_its_records_do_not_deadlock(
                 ],
             )
         )
-        lock_waiters(count=2, outcome=pushed)
+        lock_waiters(count=2, unless_done=pushed)
     move.join(timeout=30)
     push.join(timeout=30)
     assert "error" not in moved, moved
@@ -171,3 +157,67 @@ def test_a_store_move_and_a_push_to_its_records_do_not_deadlock(
     assert store.owner_id == people["rep_north_2"].pk
     survey = SiteSurvey.objects.get(pk=survey_id)
     assert survey.scope_owner_id == people["rep_north_2"].pk
+
+
+def create_photo(survey_id) -> tuple[uuid.UUID, Mutation]:
+    photo_id = uuid.uuid4()
+    return photo_id, Mutation(
+        entity="photo",
+        op="create",
+        record_id=photo_id,
+        fields={"survey": str(survey_id), "sha256": "b" * 64, "content_type": "image/jpeg"},
+    )
+
+
+def test_a_record_created_while_its_parent_moves_takes_the_new_scope(postgres_only, people, world):
+    """The store moves to another rep, uncommitted, when HQ adds a photo to its survey:
+    the photo waits for the move and lands in the new rep's scope, not the old one's."""
+    records = world["rep_north"]
+    new_owner = people["rep_north_2"]
+    moved: dict[str, Any] = {}
+
+    def move() -> None:
+        moved["result"] = apply_mutation(
+            actor=people["manager_north"],
+            mutation=update("store", records["store"], owner=new_owner.pk),
+        )
+
+    photo_id, mutation = create_photo(records["survey"])
+    with held(move, commit=True):
+        creator, created = in_thread(lambda: apply_mutation(actor=people["hq"], mutation=mutation))
+        lock_waiters(count=1, unless_done=created)
+    creator.join(timeout=30)
+    assert moved["result"].status == "applied", moved
+    assert created["result"].status == "applied", created
+    photo = Photo.objects.get(pk=photo_id)
+    assert (photo.scope_owner_id, photo.scope_region_id) == (new_owner.pk, "north")
+
+
+def test_a_move_takes_along_a_record_created_just_before_it(postgres_only, people, world):
+    """HQ's new photo is uncommitted when the store moves: the move waits for it and
+    moves it with the survey."""
+    records = world["rep_north"]
+    new_owner = people["rep_north_2"]
+    created: dict[str, Any] = {}
+    photo_id, mutation = create_photo(records["survey"])
+
+    def add_photo() -> None:
+        created["result"] = apply_mutation(actor=people["hq"], mutation=mutation)
+
+    with held(add_photo, commit=True):
+        mover, moved = in_thread(
+            lambda: apply_mutation(
+                actor=people["manager_north"],
+                mutation=update("store", records["store"], owner=new_owner.pk),
+            )
+        )
+        lock_waiters(count=1, unless_done=moved)
+    mover.join(timeout=30)
+    assert created["result"].status == "applied", created
+    assert moved["result"].status == "applied", moved
+    photo = Photo.objects.get(pk=photo_id)
+    assert (photo.scope_owner_id, photo.scope_region_id) == (new_owner.pk, "north")
+    # The old rep's phones learn that the photo left their scope.
+    assert ScopeExit.objects.filter(
+        entity="photo", record_id=photo_id, owner_id=people["rep_north"].pk
+    ).exists()
