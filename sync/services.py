@@ -163,8 +163,9 @@ def apply_mutations(
     or a deadlock), it runs again and the earlier answers are replayed. Should the database
     refuse the batch for another reason, each mutation is tried on its own, so that one bad
     mutation cannot hold the others back. A lost connection (backend killed, database
-    restarting) is raised as it is: nothing was committed, and answering each mutation
-    `rejected` would make phones drop edits a retry would apply.
+    restarting), or contention that outlasts the retries (lock timeouts, deadlocks), is
+    raised as it is (the API answers 503 with Retry-After): nothing was committed, and
+    answering each mutation `rejected` would make phones drop edits a retry would apply.
     """
     if not mutations:
         return []
@@ -176,20 +177,21 @@ def apply_mutations(
                 actor=actor, device_id=device_id, source=source, received_at=received_at
             ).run(batch)
 
-    for attempt in range(3):
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
         try:
             return run(mutations)
-        except (IntegrityError, OperationalError) as error:
-            if connection_lost(error):
-                raise
-            if attempt == 2:
+        except IntegrityError:
+            if attempt == BATCH_ATTEMPTS:
                 break
-            if isinstance(error, OperationalError):
-                # A deadlock or a serialization failure: let the other side finish first.
-                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # noqa: S311
-    if len(mutations) == 1:
-        raise DatabaseError("The mutation could not be stored.")
+        except OperationalError as error:
+            if connection_lost(error) or attempt == BATCH_ATTEMPTS:
+                raise
+            # A deadlock or a lock timeout: let the other side finish first.
+            time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311
     return [_isolated(run, mutation) for mutation in mutations]
+
+
+BATCH_ATTEMPTS = 3
 
 
 _gc_lock = threading.Lock()
@@ -232,15 +234,17 @@ def connection_lost(error: DatabaseError) -> bool:
 
 
 def _isolated(run, mutation: Mutation) -> MutationResult:
+    """One mutation of a batch the database refused, on its own: its answer, or
+    `rejected` if the database refuses it too (a constraint no validator knows of)."""
     try:
         return run([mutation])[0]
     except DatabaseError as error:
-        if connection_lost(error):
+        if isinstance(error, OperationalError):
             raise
         return MutationResult(
             mutation_id=mutation.mutation_id,
             status=Status.REJECTED,
-            errors={"detail": "The server could not store this mutation; retry later."},
+            errors={"detail": "The database refused this mutation."},
             reason="invalid",
         )
 

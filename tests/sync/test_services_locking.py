@@ -19,30 +19,10 @@ from stores.models import Store
 from surveys.models import Photo, SiteSurvey
 from sync.models import ScopeExit
 from sync.registry import get_entity, in_lock_order, scope_depth
-from sync.services import Mutation, _Batch, apply_mutation, apply_mutations
+from sync.services import Mutation, apply_mutation, apply_mutations
 from tests.row_locks import held, lock_waiters
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks: SQLite runs one writing transaction at a time")
-
-
-@pytest.fixture
-def batch_runs(monkeypatch) -> list[int]:
-    """Counts the engine's batch runs: a deadlock or lock timeout shows as a second run."""
-    runs: list[int] = []
-    run = _Batch.run
-
-    def counted(self, batch):
-        runs.append(len(batch))
-        return run(self, batch)
-
-    monkeypatch.setattr(_Batch, "run", counted)
-    return runs
 
 
 def in_thread(write: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:

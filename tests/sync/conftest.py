@@ -1,0 +1,26 @@
+"""Fixtures of the sync engine's tests."""
+
+import pytest
+from django.db import connection
+
+from sync.services import _Batch
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: row locks between concurrent transactions")
+
+
+@pytest.fixture
+def batch_runs(monkeypatch) -> list[int]:
+    """Counts the engine's batch runs: a deadlock or lock timeout shows as a second run."""
+    runs: list[int] = []
+    run = _Batch.run
+
+    def counted(self, batch):
+        runs.append(len(batch))
+        return run(self, batch)
+
+    monkeypatch.setattr(_Batch, "run", counted)
+    return runs

@@ -1,0 +1,123 @@
+"""What a write answers when the database keeps it waiting or refuses it: contention
+that outlasts the retries is a 503 with Retry-After and changes nothing (a phone keeps
+its edits and pushes again), and a mutation the database refuses is rejected alone,
+without holding back the rest of its push."""
+
+import uuid
+
+import pytest
+from django.db import IntegrityError, connection
+
+from stores.models import Store
+from surveys.models import SiteSurvey
+from sync.models import ChangeLog
+from sync.services import BATCH_ATTEMPTS, _Batch
+from tests.row_locks import held
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def short_lock_timeout(postgres_only):
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '100ms'")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET lock_timeout")
+
+
+def locked(model, pk):
+    return held(lambda: model.objects.select_for_update().get(pk=pk))
+
+
+def test_an_edit_kept_waiting_on_a_lock_answers_503_and_changes_nothing(
+    short_lock_timeout, client_for, world, batch_runs
+):
+    store_id = world["rep_north"]["store"]
+    client = client_for("manager_north")
+    changes = ChangeLog.objects.count()
+    with locked(Store, store_id):
+        response = client.patch(f"/api/stores/{store_id}/", {"grade": "A"}, format="json")
+    assert response.status_code == 503, response.content
+    assert int(response["Retry-After"]) > 0
+    assert "nothing was applied" in response.json()["detail"]
+    assert batch_runs == [1] * BATCH_ATTEMPTS
+    assert Store.objects.get(pk=store_id).grade == ""
+    assert ChangeLog.objects.count() == changes
+
+
+def test_a_push_kept_waiting_answers_503_not_rejected(
+    short_lock_timeout, client_for, world, batch_runs
+):
+    """Rejected would make the phone drop both edits; 503 makes it push them again."""
+    records = world["rep_north"]
+    mutations = [
+        {
+            "mutation_id": str(uuid.uuid4()),
+            "entity": entity,
+            "op": "update",
+            "record_id": str(records[entity]),
+            "base_version": 1,
+            "fields": fields,
+        }
+        for entity, fields in (("survey", {"notes": "new fridge"}), ("visit", {"notes": "ok"}))
+    ]
+    client = client_for("rep_north")
+    with locked(SiteSurvey, records["survey"]):
+        response = client.post("/api/sync/push", {"mutations": mutations}, format="json")
+    assert response.status_code == 503, response.content
+    assert batch_runs == [2] * BATCH_ATTEMPTS
+    assert SiteSurvey.objects.get(pk=records["survey"]).notes == ""
+    # Pushed again once the lock is gone, both apply.
+    response = client.post("/api/sync/push", {"mutations": mutations}, format="json")
+    assert [r["status"] for r in response.json()["results"]] == ["applied", "applied"]
+
+
+@pytest.fixture
+def refused_survey(monkeypatch, world):
+    """The database refuses any batch that writes the rep's survey (as it would a row
+    breaking a constraint no validator knows of)."""
+    survey_id = world["rep_north"]["survey"]
+    write = _Batch.write
+
+    def refusing(self, derived):
+        if ("survey", survey_id) in self.dirty:
+            raise IntegrityError("check constraint violated")
+        return write(self, derived)
+
+    monkeypatch.setattr(_Batch, "write", refusing)
+    return survey_id
+
+
+def test_a_mutation_the_database_refuses_is_rejected_alone(client_for, world, refused_survey):
+    visit_id = world["rep_north"]["visit"]
+    mutations = [
+        {
+            "mutation_id": str(uuid.uuid4()),
+            "entity": entity,
+            "op": "update",
+            "record_id": str(record_id),
+            "base_version": 1,
+            "fields": {"notes": "after the refit"},
+        }
+        for entity, record_id in (("survey", refused_survey), ("visit", visit_id))
+    ]
+    response = client_for("rep_north").post(
+        "/api/sync/push", {"mutations": mutations}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    refused, applied = response.json()["results"]
+    assert refused["status"] == "rejected"
+    assert refused["errors"] == {"detail": "The database refused this mutation."}
+    assert applied["status"] == "applied"
+    assert applied["record"]["notes"] == "after the refit"
+    assert SiteSurvey.objects.get(pk=refused_survey).notes == ""
+
+
+def test_a_rest_edit_the_database_refuses_is_a_400(client_for, refused_survey):
+    response = client_for("rep_north").patch(
+        f"/api/surveys/{refused_survey}/", {"notes": "after the refit"}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json() == {"detail": "The database refused this mutation."}
+    assert SiteSurvey.objects.get(pk=refused_survey).notes == ""
