@@ -1,5 +1,5 @@
 """Interleaving transactions on PostgreSQL at a known point: one connection holds row
-locks in an open transaction while the test makes others wait on them."""
+locks in an open transaction while writers in background threads wait on them."""
 
 import threading
 import time
@@ -52,3 +52,21 @@ def lock_waiters(*, count: int, unless_done: dict[str, Any], timeout_s: float = 
         time.sleep(0.02)
     if not unless_done:
         raise AssertionError(f"fewer than {count} backends wait on a lock")
+
+
+def in_background(call: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
+    """Run `call` in a thread with its own connection; its outcome lands in the dict, as
+    `value` or `error`."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome

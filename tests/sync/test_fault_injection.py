@@ -8,11 +8,9 @@ final statement with everything else written. Then the test kills that backend
 (`pg_terminate_backend`) or the whole server process (SIGKILL).
 """
 
-import threading
 import time
 import uuid
 from collections import Counter
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -26,7 +24,7 @@ from sync.registry import get_entity
 from tasks.models import Dispatch, Task
 from tests.conftest import create
 from tests.live_client import LiveClient
-from tests.row_locks import held
+from tests.row_locks import held, in_background
 from tests.server_process import ServerProcess, current_database_url
 from tests.sync.phone import Phone, PushFailed
 
@@ -93,22 +91,6 @@ def terminate(pid: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
         assert cursor.fetchone()[0] is True
-
-
-def in_background(call) -> tuple[threading.Thread, dict[str, Any]]:
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as error:  # noqa: BLE001 - handed to the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
 
 
 def offline_edits(phone: Phone, store_id: str, survey_id: str, n: int = 6) -> None:

@@ -7,9 +7,7 @@ Each test sets up an interleaving that went wrong before: a connection holds row
 open transaction, so that the writers queue in a known order, then lets go.
 """
 
-import threading
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,25 +18,9 @@ from surveys.models import Photo, SiteSurvey
 from sync.models import ScopeExit
 from sync.registry import get_entity, in_lock_order, scope_depth
 from sync.services import Mutation, apply_mutation, apply_mutations
-from tests.row_locks import held, lock_waiters
+from tests.row_locks import held, in_background, lock_waiters
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def in_thread(write: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = write()
-        except Exception as error:  # noqa: BLE001 — reported by the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
 
 
 def update(entity: str, record_id, **fields) -> Mutation:
@@ -70,7 +52,7 @@ def test_a_child_insert_does_not_wait_for_an_edit_of_its_store(
     manager_edit: dict[str, Any] = {}
 
     def edit_store() -> None:
-        manager_edit["result"] = apply_mutation(
+        manager_edit["value"] = apply_mutation(
             actor=people["manager_north"], mutation=update("store", store_id, grade="A")
         )
 
@@ -94,7 +76,7 @@ def test_a_child_insert_does_not_wait_for_an_edit_of_its_store(
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
-    assert manager_edit["result"].status == "applied", manager_edit
+    assert manager_edit["value"].status == "applied", manager_edit
     assert result.status == "applied", result.errors
     # The manager's batch, then the rep's, each once.
     assert batch_runs == [1, 1]
@@ -108,14 +90,9 @@ def test_a_store_move_and_a_push_to_its_records_do_not_deadlock(
     records = world["rep_north"]
     store_id, survey_id, photo_id = records["store"], records["survey"], records["photo"]
     with held(lambda: SiteSurvey.objects.select_for_update(no_key=True).get(pk=survey_id)):
-        move, moved = in_thread(
-            lambda: apply_mutation(
-                actor=people["manager_north"],
-                mutation=update("store", store_id, owner=people["rep_north_2"].pk),
-            )
-        )
+        move, moved = in_background(lambda: reassign_store(people, store_id))
         lock_waiters(count=1, unless_done=moved)
-        push, pushed = in_thread(
+        push, pushed = in_background(
             lambda: apply_mutations(
                 actor=people["rep_north"],
                 mutations=[
@@ -129,8 +106,8 @@ def test_a_store_move_and_a_push_to_its_records_do_not_deadlock(
     push.join(timeout=30)
     assert "error" not in moved, moved
     assert "error" not in pushed, pushed
-    assert moved["result"].status == "applied"
-    assert len(pushed["result"]) == 2
+    assert moved["value"].status == "applied"
+    assert len(pushed["value"]) == 2
     # Each batch ran once: no deadlock was detected and retried.
     assert sorted(batch_runs) == [1, 2]
     store = Store.objects.get(pk=store_id)
@@ -149,54 +126,57 @@ def create_photo(survey_id) -> tuple[uuid.UUID, Mutation]:
     )
 
 
+def reassign_store(people, store_id):
+    """The north manager gives the store to the second north rep."""
+    return apply_mutation(
+        actor=people["manager_north"],
+        mutation=update("store", store_id, owner=people["rep_north_2"].pk),
+    )
+
+
+def assert_with_the_new_rep(people, photo_id) -> None:
+    photo = Photo.objects.get(pk=photo_id)
+    assert (photo.scope_owner_id, photo.scope_region_id) == (people["rep_north_2"].pk, "north")
+
+
 def test_a_record_created_while_its_parent_moves_takes_the_new_scope(postgres_only, people, world):
     """The store moves to another rep, uncommitted, when HQ adds a photo to its survey:
     the photo waits for the move and lands in the new rep's scope, not the old one's."""
     records = world["rep_north"]
-    new_owner = people["rep_north_2"]
     moved: dict[str, Any] = {}
 
     def move() -> None:
-        moved["result"] = apply_mutation(
-            actor=people["manager_north"],
-            mutation=update("store", records["store"], owner=new_owner.pk),
-        )
+        moved["value"] = reassign_store(people, records["store"])
 
     photo_id, mutation = create_photo(records["survey"])
     with held(move, commit=True):
-        creator, created = in_thread(lambda: apply_mutation(actor=people["hq"], mutation=mutation))
+        creator, created = in_background(
+            lambda: apply_mutation(actor=people["hq"], mutation=mutation)
+        )
         lock_waiters(count=1, unless_done=created)
     creator.join(timeout=30)
-    assert moved["result"].status == "applied", moved
-    assert created["result"].status == "applied", created
-    photo = Photo.objects.get(pk=photo_id)
-    assert (photo.scope_owner_id, photo.scope_region_id) == (new_owner.pk, "north")
+    assert moved["value"].status == "applied", moved
+    assert created["value"].status == "applied", created
+    assert_with_the_new_rep(people, photo_id)
 
 
 def test_a_move_takes_along_a_record_created_just_before_it(postgres_only, people, world):
     """HQ's new photo is uncommitted when the store moves: the move waits for it and
     moves it with the survey."""
     records = world["rep_north"]
-    new_owner = people["rep_north_2"]
     created: dict[str, Any] = {}
     photo_id, mutation = create_photo(records["survey"])
 
     def add_photo() -> None:
-        created["result"] = apply_mutation(actor=people["hq"], mutation=mutation)
+        created["value"] = apply_mutation(actor=people["hq"], mutation=mutation)
 
     with held(add_photo, commit=True):
-        mover, moved = in_thread(
-            lambda: apply_mutation(
-                actor=people["manager_north"],
-                mutation=update("store", records["store"], owner=new_owner.pk),
-            )
-        )
+        mover, moved = in_background(lambda: reassign_store(people, records["store"]))
         lock_waiters(count=1, unless_done=moved)
     mover.join(timeout=30)
-    assert created["result"].status == "applied", created
-    assert moved["result"].status == "applied", moved
-    photo = Photo.objects.get(pk=photo_id)
-    assert (photo.scope_owner_id, photo.scope_region_id) == (new_owner.pk, "north")
+    assert created["value"].status == "applied", created
+    assert moved["value"].status == "applied", moved
+    assert_with_the_new_rep(people, photo_id)
     # The old rep's phones learn that the photo left their scope.
     assert ScopeExit.objects.filter(
         entity="photo", record_id=photo_id, owner_id=people["rep_north"].pk
