@@ -5,8 +5,51 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
-from rest_framework import status
+from rest_framework import exceptions, status
+from rest_framework.authentication import get_authorization_header
 from rest_framework.views import exception_handler as drf_exception_handler
+
+GET_A_TOKEN = 'get one with POST /api/auth/token {"username", "password"}'
+
+
+def guidance(exc, request) -> str | None:
+    """What to do about a refused request, for the errors whose stock message only says
+    what went wrong. None keeps DRF's message (field errors, throttling, not found)."""
+    if isinstance(exc, exceptions.NotAuthenticated):
+        scheme = get_authorization_header(request).split()[:1] if request is not None else []
+        if scheme:
+            used = scheme[0].decode("latin-1")[:20]
+            return (
+                f"The {used!r} authorization scheme is not accepted: send "
+                f"'Authorization: Token <key>' ({GET_A_TOKEN})."
+            )
+        return f"Sign in first: send 'Authorization: Token <key>' ({GET_A_TOKEN})."
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        if str(exc.detail) == "User inactive or deleted.":
+            return f"{exc.detail} This account is switched off: ask your manager to restore it."
+        if str(exc.detail).startswith("Invalid token header"):
+            return (
+                f"{exc.detail} Send 'Authorization: Token <key>' with the key exactly as "
+                "the token endpoint answered it."
+            )
+        return (
+            f"{exc.detail} The token is unknown, expired or revoked: sign in again "
+            f"({GET_A_TOKEN}) and send 'Authorization: Token <key>'."
+        )
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return f"{exc.detail} See /api/docs/ for the methods this address takes."
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return f"{exc.detail} Send a JSON body with 'Content-Type: application/json'."
+    if isinstance(exc, exceptions.NotAcceptable):
+        return f"{exc.detail} This API answers JSON: send 'Accept: application/json'."
+    if isinstance(exc, exceptions.PermissionDenied) and exc.detail == (
+        exceptions.PermissionDenied.default_detail
+    ):
+        return (
+            "Your role may not do this: it is for managers or HQ (or for the record's "
+            "owner). Ask a manager, or sign in with an account that may."
+        )
+    return None
 
 
 def exception_handler(exc, context):
@@ -25,7 +68,12 @@ def exception_handler(exc, context):
         )
         response["Retry-After"] = str(settings.FIELDLINE["RETRY_AFTER_S"])
         return response
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        detail = guidance(exc, context.get("request"))
+        if detail is not None:
+            response.data["detail"] = detail
+    return response
 
 
 # Pages for what Django itself answers (an unknown URL, a refused or failed request):
