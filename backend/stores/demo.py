@@ -43,10 +43,13 @@ from knox.models import AuthToken
 from tqdm import tqdm
 
 from accounts.models import Region, Role, User
-from crm.call_services import call_claim, call_complete, call_queues_generate
-from crm.models import Call, CallOutcome, CallStatus, CampaignStore, Order, OrderLine, TagRule
-from crm.services import analytics_recompute
-from crm.subsidy_services import (
+from crm.analytics.models import TagRule
+from crm.analytics.services import analytics_recompute, tag_rule_create
+from crm.calls.models import Call, CallOutcome, CallStatus
+from crm.calls.services import call_claim, call_complete, call_queues_generate
+from crm.orders.models import Order, OrderLine
+from crm.subsidies.models import CampaignStore
+from crm.subsidies.services import (
     SubsidyError,
     batch_create,
     budget_allocate,
@@ -55,7 +58,6 @@ from crm.subsidy_services import (
     campaign_create,
     coupon_claim,
 )
-from crm.tag_rule_services import tag_rule_create
 from stores import demo_catalogue as catalogue
 from stores.demo_streets import CITIES, City, Street
 from stores.models import Store

@@ -36,7 +36,7 @@ from crm.models import (
     SubsidyBudget,
     TagRule,
 )
-from crm.subsidy_selectors import ledger_totals
+from crm.subsidies.selectors import ledger_totals
 from stores.demo import DEVICE_ID, reset_demo_data, seed_demo
 from stores.demo_streets import CITIES
 from stores.models import Store, TradeAreaType
