@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "sync",
     "stores",
     "surveys",
+    # After surveys: photos register their sync entity after the surveys they belong to.
+    "photos",
     "visits",
     "tasks",
     "crm",

@@ -8,9 +8,9 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from surveys.jobs import photo_thumbnail, photo_thumbnails_sweep
+from photos.jobs import photo_thumbnail, photo_thumbnails_sweep
+from photos.thumbnails import ThumbnailOutcome, photo_thumbnail_make
 from surveys.models import PhotoThumbnail
-from surveys.photo_thumbnails import ThumbnailOutcome, photo_thumbnail_make
 from tests.conftest import create
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)

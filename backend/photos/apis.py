@@ -1,5 +1,6 @@
-"""PUT/GET /api/photos/{id}/content: a photo's bytes, and GET /api/photos/{id}/thumbnail:
-its thumbnail, in the caller's scope."""
+"""HTTP for photos: their metadata as a syncable resource (/api/photos/), PUT/GET
+/api/photos/{id}/content: a photo's bytes, and GET /api/photos/{id}/thumbnail: its
+thumbnail, all in the caller's scope."""
 
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -11,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from surveys.photo_content import (
+from photos.content import (
     IMAGE_TYPES,
     PhotoContentErrorCode,
     PhotoContentRejected,
@@ -20,9 +21,18 @@ from surveys.photo_content import (
     photo_max_bytes,
     read_limited,
 )
-from surveys.photo_thumbnails import photo_thumbnail_open
-from surveys.syncing import PHOTO
+from photos.filters import PhotoFilter
+from photos.serializers import PhotoWireSerializer
+from photos.syncing import PHOTO
+from photos.thumbnails import photo_thumbnail_open
+from sync.rest import SyncableViewSet
 from sync.selectors import record_list
+
+
+class PhotoViewSet(SyncableViewSet):
+    entity = "photo"
+    serializer_class = PhotoWireSerializer
+    filterset_class = PhotoFilter
 
 
 class RawImageParser(BaseParser):

@@ -3,7 +3,7 @@
 The metadata travels with a phone's push; the bytes follow when a network is there. The
 server stores them only when they are what the metadata promised (type and SHA-256), and
 records their arrival (`uploaded_at`) through the sync engine, so phones and
-completeness see it. New bytes queue their thumbnail (`surveys.photo_thumbnails`).
+completeness see it. New bytes queue their thumbnail (`photos.thumbnails`).
 """
 
 import hashlib
@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from surveys.jobs import photo_thumbnail
+from photos.jobs import photo_thumbnail
 from surveys.models import Photo
 from sync.bulk import bulk_update_records
 from sync.models import ChangeSource

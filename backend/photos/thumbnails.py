@@ -1,4 +1,4 @@
-"""Thumbnails of photo bytes, made by a background job (`surveys.jobs`).
+"""Thumbnails of photo bytes, made by a background job (`photos.jobs`).
 
 A thumbnail is a JPEG no larger than `THUMBNAIL_MAX_EDGE_PX` on its longest edge, turned
 upright by the photo's EXIF orientation, stored through the default storage next to the
@@ -20,8 +20,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from photos.content import photo_content_open
 from surveys.models import Photo, PhotoThumbnail
-from surveys.photo_content import photo_content_open
 
 
 class ThumbnailOutcome(StrEnum):
