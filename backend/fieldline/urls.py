@@ -6,9 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.apis import LogoutApi, MeApi, TokenApi
 from photos.apis import PhotoViewSet
-from stores.apis import StoreViewSet
-from stores.duplicate_apis import StoreDuplicatesApi, StoreMergeApi
-from stores.nearby_apis import StoresNearbyApi
+from stores.apis import StoreDuplicatesApi, StoreMergeApi, StoresNearbyApi, StoreViewSet
 from surveys.apis import SurveyViewSet
 from sync.urls import audit_urlpatterns
 from tasks.apis import DispatchApi, DispatchCancelApi, DispatchListApi, TaskViewSet
