@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "crm",
     "reports",
     "hq",
+    "demo",
 ]
 
 MIDDLEWARE = [

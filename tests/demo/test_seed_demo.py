@@ -37,8 +37,8 @@ from crm.models import (
     TagRule,
 )
 from crm.subsidies.selectors import ledger_totals
-from stores.demo import DEVICE_ID, reset_demo_data, seed_demo
-from stores.demo_streets import CITIES
+from demo.seeding import DEVICE_ID, reset_demo_data, seed_demo
+from demo.streets import CITIES
 from stores.models import Store, TradeAreaType
 from surveys.models import Photo, ReviewStatus, SiteSurvey, SurveyTemplate
 from surveys.selectors import REQUIRABLE_FIELDS, scored

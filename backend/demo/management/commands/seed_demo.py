@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from stores.demo import (
+from demo.seeding import (
     DEFAULT_PASSWORD,
     DEFAULT_REPS_PER_REGION,
     DEFAULT_SEED,

@@ -58,8 +58,8 @@ from crm.subsidies.services import (
     campaign_create,
     coupon_claim,
 )
-from stores import demo_catalogue as catalogue
-from stores.demo_streets import CITIES, City, Street
+from demo import catalogue
+from demo.streets import CITIES, City, Street
 from stores.models import Store
 from surveys.services import survey_template_create
 from sync.bulk import bulk_create_records
