@@ -5,11 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.apis import LogoutApi, MeApi, TokenApi
-from stores.apis import StoreViewSet
-from stores.duplicate_apis import StoreDuplicatesApi, StoreMergeApi
-from stores.nearby_apis import StoresNearbyApi
-from surveys.apis import PhotoViewSet, SurveyViewSet
-from surveys.photo_apis import PhotoContentApi, PhotoThumbnailApi
+from photos.apis import PhotoViewSet
+from stores.apis import StoreDuplicatesApi, StoreMergeApi, StoresNearbyApi, StoreViewSet
+from surveys.apis import SurveyViewSet
 from sync.urls import audit_urlpatterns
 from tasks.apis import DispatchApi, DispatchCancelApi, DispatchListApi, TaskViewSet
 from tasks.day_apis import MyDayApi
@@ -50,8 +48,7 @@ urlpatterns = [
     path("api/stores/nearby", StoresNearbyApi.as_view(), name="stores-nearby"),
     path("api/stores/duplicates", StoreDuplicatesApi.as_view(), name="stores-duplicates"),
     path("api/stores/merge", StoreMergeApi.as_view(), name="stores-merge"),
-    path("api/photos/<uuid:pk>/content", PhotoContentApi.as_view(), name="photo-content"),
-    path("api/photos/<uuid:pk>/thumbnail", PhotoThumbnailApi.as_view(), name="photo-thumbnail"),
+    path("api/", include("photos.urls")),
     path("api/me/day", MyDayApi.as_view(), name="me-day"),
     path("api/", include("crm.urls")),
     path("api/", include("surveys.urls")),

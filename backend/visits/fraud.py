@@ -10,7 +10,7 @@ visit entity's `derive` hook (`visits.geofencing.visit_derive`):
 - `outside_opening_hours`: the check-in time, in the stores' time zone, falls outside
   the store's opening hours (a store without hours is never flagged);
 - `photo_reused`: a photo of the visit was already used at another store. The photo's own
-  write flags it (`surveys.photo_flags`); the visit learns it from `visit_mark_photo_reused`
+  write flags it (`photos.flags`); the visit learns it from `visit_mark_photo_reused`
   run after that write commits. A recomputation keeps it.
 
 Flags are computed on the visit being written, against the rep's other check-ins as they
