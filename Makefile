@@ -17,6 +17,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 install: $(VENV)/.installed
 
+# The demo runs with DEBUG on (the settings default to off): its built-in key, its
+# inline jobs and runserver's static files are for trying Fieldline out only.
+demo: export DEBUG := true
 demo: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --if-empty

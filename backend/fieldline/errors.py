@@ -1,11 +1,12 @@
 """API errors: DRF's shapes, plus a JSON answer for what Django itself refuses."""
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from fieldline.conf import fieldline_settings
 
 
 def exception_handler(exc, context):
@@ -22,6 +23,6 @@ def exception_handler(exc, context):
             {"detail": "The database is unavailable; nothing was applied. Retry later."},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-        response["Retry-After"] = str(settings.FIELDLINE["RETRY_AFTER_S"])
+        response["Retry-After"] = str(fieldline_settings.RETRY_AFTER_S)
         return response
     return drf_exception_handler(exc, context)

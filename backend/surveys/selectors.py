@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -48,6 +47,7 @@ from django.db.models.functions import (
 
 from accounts.models import User
 from accounts.scope import scope_filter
+from fieldline.conf import fieldline_settings
 from stores.selectors import EARTH_RADIUS_M
 from surveys.models import Photo, ReviewStatus, SiteSurvey, SurveyTemplate
 
@@ -263,12 +263,12 @@ def with_item_inputs(
 ) -> QuerySet[SiteSurvey]:
     """The aliases items read: the trade-area type a survey is scored as (its own, else its
     store's), how far the GPS fix lies outside the geofence, uploaded photos per section."""
-    fence = settings.FIELDLINE
+    fence = fieldline_settings
     allowed_m = Coalesce(
-        F("store__geofence_radius_m"), Value(float(fence["GEOFENCE_RADIUS_M"]))
+        F("store__geofence_radius_m"), Value(float(fence.GEOFENCE_RADIUS_M))
     ) + Least(
         Coalesce(F("accuracy_m"), Value(0.0)),
-        Value(float(fence.get("GEOFENCE_MAX_SLACK_M", DEFAULT_GEOFENCE_MAX_SLACK_M))),
+        Value(float(fence.GEOFENCE_MAX_SLACK_M)),
     )
     sections = sorted({s for rules in templates for s, _n in rules.min_photos})
     return surveys.alias(
@@ -373,7 +373,7 @@ def review_queue(*, actor: User) -> QuerySet[SiteSurvey]:
 
 
 def stale_before(*, now: dt.datetime) -> dt.datetime:
-    return now - dt.timedelta(days=settings.FIELDLINE.get("STALE_SURVEY_DAYS", 180))
+    return now - dt.timedelta(days=fieldline_settings.STALE_SURVEY_DAYS)
 
 
 def has_live_survey(**filters: Any) -> Exists:
