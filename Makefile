@@ -9,10 +9,12 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test install lint format schema bench clean browser
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# Runtime (requirements.lock) and development/test tools (requirements-dev.lock, which
+# includes the runtime set) are locked apart; the production image installs the first only.
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
