@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Two workers: the machines this runs on have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install lint format schema bench clean browser
+.PHONY: demo test test-fast install lint format schema bench clean browser
 
 # Runtime (requirements.lock) and development/test tools (requirements-dev.lock, which
 # includes the runtime set) are locked apart; the production image installs the first only.
@@ -44,6 +44,11 @@ test: install browser
 		npm ci --prefix tests/clients --no-audit --no-fund; \
 	else echo "node not found: skipping WatermelonDB client tests"; fi
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The edit-test loop: the whole suite but the tests that start a server, a browser, a
+# worker or a Node client (marked `live`); `make test` runs those too.
+test-fast: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS) -m "not live"
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,14 @@ from sync.services import Mutation, apply_mutation
 PASSWORD = "fieldline-test-pw"
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test on pytest-django's live server is a `live` test (left out of `make
+    test-fast`) whether or not its module says so."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

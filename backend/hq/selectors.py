@@ -20,9 +20,8 @@ from crm.analytics.scoring import anomaly_verdict
 from crm.orders.models import Order
 from fieldline.conf import fieldline_settings
 from stores.models import Segment, Store
-from stores.selectors import StoreSelection, store_selection
 from surveys.models import SiteSurvey
-from surveys.selectors import has_live_survey, scored, stale_before
+from surveys.selectors import StoreSelection, has_live_survey, scored, stale_before, store_selection
 
 
 def store_list(*, actor: User) -> QuerySet[Store]:

@@ -44,11 +44,13 @@ from django.db.models.functions import (
     Sin,
     Sqrt,
 )
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.scope import scope_filter
 from fieldline.conf import fieldline_settings
-from stores.selectors import EARTH_RADIUS_M
+from stores.models import Store
+from stores.selectors import EARTH_RADIUS_M, Near, json_list_has, within_radius
 from surveys.models import Photo, ReviewStatus, SiteSurvey, SurveyTemplate
 
 # Survey fields a template may require, and how "present" reads for each.
@@ -378,3 +380,70 @@ def stale_before(*, now: dt.datetime) -> dt.datetime:
 
 def has_live_survey(**filters: Any) -> Exists:
     return Exists(SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False, **filters))
+
+
+# --- stores by sales and site features --------------------------------------------------
+# The selection a manager makes (dispatch, the HQ map): every criterion becomes SQL on the
+# store table, site features from each store's latest survey through a correlated
+# subquery, so a selection of fifty thousand stores is one query, not a loop.
+
+
+@dataclass(frozen=True)
+class StoreSelection:
+    """Which stores: each criterion narrows; an empty one does not apply."""
+
+    regions: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    trade_area_types: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    equipment: tuple[str, ...] = ()
+    footfall_min: int | None = None
+    footfall_max: int | None = None
+    no_survey_days: int | None = None
+    near: Near | None = None
+    owners: tuple[int, ...] = field(default=())
+
+
+def store_selection(*, actor: User, selection: StoreSelection) -> QuerySet[Store]:
+    """Live stores in the actor's scope that match every criterion of `selection`."""
+    stores = Store.objects.filter(scope_filter(user=actor), deleted=False)
+    for name, values in (
+        ("region_id__in", selection.regions),
+        ("grade__in", selection.grades),
+        ("segment__in", selection.segments),
+        ("status__in", selection.statuses),
+        ("trade_area_type__in", selection.trade_area_types),
+        ("owner_id__in", selection.owners),
+    ):
+        if values:
+            stores = stores.filter(**{name: values})
+    for tag in selection.tags:
+        stores = stores.filter(json_list_has("tags", tag))
+    latest = SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False).order_by(
+        F("captured_at").desc(nulls_last=True), "-created_at"
+    )
+    if (
+        selection.equipment
+        or selection.footfall_min is not None
+        or (selection.footfall_max is not None)
+    ):
+        stores = stores.annotate(latest_survey=Subquery(latest.values("pk")[:1]))
+        surveyed = SiteSurvey.objects.filter(pk=OuterRef("latest_survey"))
+        for item in selection.equipment:
+            surveyed = surveyed.filter(json_list_has("equipment", item))
+        if selection.footfall_min is not None:
+            surveyed = surveyed.filter(footfall_weekday__gte=selection.footfall_min)
+        if selection.footfall_max is not None:
+            surveyed = surveyed.filter(footfall_weekday__lte=selection.footfall_max)
+        stores = stores.filter(Exists(surveyed))
+    if selection.no_survey_days is not None:
+        since = timezone.now() - dt.timedelta(days=selection.no_survey_days)
+        recent = SiteSurvey.objects.filter(
+            store=OuterRef("pk"), deleted=False, captured_at__gte=since
+        )
+        stores = stores.filter(~Exists(recent))
+    if selection.near is not None:
+        stores = within_radius(stores, near=selection.near)
+    return stores

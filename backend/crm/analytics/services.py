@@ -44,7 +44,7 @@ from fieldline.conf import fieldline_settings
 from stores.models import Segment, Store
 from sync.bulk import bulk_create_records, bulk_update_records
 from sync.models import ChangeSource
-from tasks.models import Task, TaskStatus, TaskType
+from tasks.models import OPEN_TASK_STATUSES, Task, TaskStatus, TaskType
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,6 @@ class RecomputeResult:
     grades: dict[uuid.UUID, str]
     warnings: list[ChurnWarning]
     tags: dict[uuid.UUID, dict[str, str]]
-
-
-OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
 
 
 def analytics_run_request(*, actor: User | None, as_of: dt.date | None = None) -> AnalyticsRun:
