@@ -32,6 +32,18 @@ _ENV_NAMES: dict[str, str | None] = {
     "TAG_MODELS": None,
     "CALL_SLA_HOURS": None,
 }
+# The nested thresholds' entries that have a variable of their own:
+# (key, entry, field of the entry or None for the entry itself, variable, type).
+_ENTRY_VARIABLES: tuple[tuple[str, str, str | None, str, type], ...] = (
+    ("BODY_LIMITS", "/api/imports/", None, "FIELDLINE_IMPORT_MAX_BYTES", int),
+    ("BODY_LIMITS", "/api/photos/", None, "FIELDLINE_PHOTO_MAX_BYTES", int),
+    ("BODY_LIMITS", "/api/sync/watermelon", None, "FIELDLINE_WATERMELON_MAX_BYTES", int),
+    ("TAG_MODELS", "lunch_potential", "min_score", "FIELDLINE_TAG_LUNCH_POTENTIAL_MIN", float),
+    ("TAG_MODELS", "growing", "min_score", "FIELDLINE_TAG_GROWING_MIN", float),
+    ("CALL_SLA_HOURS", "reactivation", None, "FIELDLINE_CALL_SLA_HOURS_REACTIVATION", int),
+    ("CALL_SLA_HOURS", "survey_by_phone", None, "FIELDLINE_CALL_SLA_HOURS_SURVEY", int),
+    ("CALL_SLA_HOURS", "new_customer_callback", None, "FIELDLINE_CALL_SLA_HOURS_CALLBACK", int),
+)
 MB = 1024 * 1024
 
 
@@ -239,26 +251,10 @@ def environment_values(env: environ.Env) -> dict[str, Any]:
             values[spec.name] = env.list(name, cast=int, default=default)
         else:
             values[spec.name] = env.get_value(name, cast=type(default), default=default)
-    limits = values["BODY_LIMITS"]
-    for prefix, variable in (
-        ("/api/imports/", "FIELDLINE_IMPORT_MAX_BYTES"),
-        ("/api/photos/", "FIELDLINE_PHOTO_MAX_BYTES"),
-        ("/api/sync/watermelon", "FIELDLINE_WATERMELON_MAX_BYTES"),
-    ):
-        limits[prefix] = env.int(variable, default=limits[prefix])
-    models = values["TAG_MODELS"]
-    for model, variable in (
-        ("lunch_potential", "FIELDLINE_TAG_LUNCH_POTENTIAL_MIN"),
-        ("growing", "FIELDLINE_TAG_GROWING_MIN"),
-    ):
-        models[model]["min_score"] = env.float(variable, default=models[model]["min_score"])
-    sla = values["CALL_SLA_HOURS"]
-    for queue, variable in (
-        ("reactivation", "FIELDLINE_CALL_SLA_HOURS_REACTIVATION"),
-        ("survey_by_phone", "FIELDLINE_CALL_SLA_HOURS_SURVEY"),
-        ("new_customer_callback", "FIELDLINE_CALL_SLA_HOURS_CALLBACK"),
-    ):
-        sla[queue] = env.int(variable, default=sla[queue])
+    for key, entry, field_name, variable, cast_to in _ENTRY_VARIABLES:
+        holder = values[key][entry] if field_name else values[key]
+        name = field_name or entry
+        holder[name] = env.get_value(variable, cast=cast_to, default=holder[name])
     return values
 
 
