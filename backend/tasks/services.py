@@ -164,6 +164,17 @@ def _dispatch_tasks(
     return dispatch
 
 
+def task_status_mutation(task_id: uuid.UUID, version: int, status: str) -> Mutation:
+    """An update of one task's status, for the sync engine."""
+    return Mutation(
+        entity="task",
+        op="update",
+        record_id=task_id,
+        base_version=version,
+        fields={"status": status},
+    )
+
+
 class DispatchAlreadyCancelled(Exception):
     pass
 
@@ -178,15 +189,7 @@ def dispatch_cancel(*, actor: User, dispatch: Dispatch) -> int:
     cancelled = 0
     batch: list[Mutation] = []
     for task_id, version in open_tasks.order_by("pk").values_list("pk", "version").iterator():
-        batch.append(
-            Mutation(
-                entity="task",
-                op="update",
-                record_id=task_id,
-                base_version=version,
-                fields={"status": TaskStatus.CANCELLED},
-            )
-        )
+        batch.append(task_status_mutation(task_id, version, TaskStatus.CANCELLED))
         if len(batch) == CANCEL_BATCH:
             cancelled += _apply_cancel(actor, dispatch, batch)
             batch = []
@@ -252,16 +255,7 @@ def review_fix_tasks_close(*, actor: User, task_ids: Sequence[uuid.UUID]) -> int
     open_tasks = Task.objects.filter(
         pk__in=task_ids, deleted=False, status__in=OPEN_TASK_STATUSES
     ).values_list("pk", "version")
-    mutations = [
-        Mutation(
-            entity="task",
-            op="update",
-            record_id=pk,
-            base_version=version,
-            fields={"status": TaskStatus.DONE},
-        )
-        for pk, version in open_tasks
-    ]
+    mutations = [task_status_mutation(pk, version, TaskStatus.DONE) for pk, version in open_tasks]
     results = apply_mutations(
         actor=actor, mutations=mutations, device_id="review", source=ChangeSource.REST
     )
