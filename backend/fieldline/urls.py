@@ -57,3 +57,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("hq/", include("hq.urls")),
 ]
+
+handler400 = "fieldline.errors.bad_request"
+handler403 = "fieldline.errors.permission_denied"
+handler404 = "fieldline.errors.page_not_found"
+handler500 = "fieldline.errors.server_error"
