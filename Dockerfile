@@ -11,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so code changes do not invalidate this layer.
+# Dependencies first, so code changes do not invalidate this layer: the runtime set only
+# (requirements-dev.lock adds the test and development tools).
 COPY requirements.lock ./
 RUN pip install --requirement requirements.lock
 

@@ -7,16 +7,21 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Two workers: the machines this runs on have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test install lint format schema bench clean browser
+.PHONY: demo test test-fast install lint format schema bench clean browser
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# Runtime (requirements.lock) and development/test tools (requirements-dev.lock, which
+# includes the runtime set) are locked apart; the production image installs the first only.
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
 
+# The demo runs with DEBUG on (the settings default to off): its built-in key, its
+# inline jobs and runserver's static files are for trying Fieldline out only.
+demo: export DEBUG := true
 demo: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --if-empty
@@ -39,6 +44,11 @@ test: install browser
 		npm ci --prefix tests/clients --no-audit --no-fund; \
 	else echo "node not found: skipping WatermelonDB client tests"; fi
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The edit-test loop: the whole suite but the tests that start a server, a browser, a
+# worker or a Node client (marked `live`); `make test` runs those too.
+test-fast: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS) -m "not live"
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 """Shared fixtures: two regions, their people, clients logged in as each of them, and the
 object storage (a temporary directory, or a real S3-compatible server on loopback)."""
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,24 @@ from sync.bulk import bulk_create_records
 from sync.services import Mutation, apply_mutation
 
 PASSWORD = "fieldline-test-pw"
+# The day the tests' fixed dates are written around. A test whose outcome depends on the
+# date asks for `frozen_today`, so that it reads the same in any year.
+TODAY = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test on pytest-django's live server is a `live` test (left out of `make
+    test-fast`) whether or not its module says so."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)
+
+
+@pytest.fixture
+def frozen_today(time_machine) -> dt.datetime:
+    """The clock set to TODAY (and ticking on from there)."""
+    time_machine.move_to(TODAY, tick=True)
+    return TODAY
 
 
 @pytest.fixture(autouse=True)

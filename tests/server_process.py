@@ -55,6 +55,7 @@ class ServerProcess:
         env.update(
             DATABASE_URL=self.database_url,
             DEBUG="false",  # no per-connection query log growing under load
+            JOBS_INLINE="true",  # no broker: jobs run in the request, as in the tests
             SECRET_KEY=secrets.token_urlsafe(64),
             SECURE_SSL_REDIRECT="false",
             ALLOWED_HOSTS="127.0.0.1",

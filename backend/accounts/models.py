@@ -10,6 +10,10 @@ class Role(models.TextChoices):
     HQ = "hq", "Headquarters"
 
 
+# Who works in the office (the HQ pages, office APIs); reps work in the field.
+OFFICE_ROLES = frozenset({Role.MANAGER.value, Role.HQ.value})
+
+
 class Region(models.Model):
     """A sales region; its code is what the wire carries (`"north"`)."""
 

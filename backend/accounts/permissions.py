@@ -1,7 +1,6 @@
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.models import Role
-from sync.registry import OFFICE_ROLES
+from accounts.models import OFFICE_ROLES, Role
 
 
 class IsOffice(BasePermission):

@@ -2,12 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
 from knox.models import AuthToken
 
 from accounts.models import User
+from fieldline.conf import fieldline_settings
 
 
 class LoginThrottled(Exception):
@@ -43,14 +43,14 @@ def login_brake_check(*, username: str, client_ip: str) -> None:
     """Raise `LoginThrottled` while a name is locked out: too many failures from one
     address, or many for the name from anywhere (a guesser spread over many addresses).
     Every sign-in door (token API, HQ pages) checks the same counters."""
-    limit = settings.FIELDLINE["LOGIN_FAILURE_LIMIT"]
+    limit = fieldline_settings.LOGIN_FAILURE_LIMIT
     per_address, per_name = _failure_keys(username=username, client_ip=client_ip)
     if cache.get(per_address, 0) >= limit or cache.get(per_name, 0) >= limit * 4:
-        raise LoginThrottled(retry_after_s=settings.FIELDLINE["LOGIN_FAILURE_WINDOW_S"])
+        raise LoginThrottled(retry_after_s=fieldline_settings.LOGIN_FAILURE_WINDOW_S)
 
 
 def login_failure_record(*, username: str, client_ip: str) -> None:
-    window = settings.FIELDLINE["LOGIN_FAILURE_WINDOW_S"]
+    window = fieldline_settings.LOGIN_FAILURE_WINDOW_S
     for key in _failure_keys(username=username, client_ip=client_ip):
         _count_failure(key, window)
 

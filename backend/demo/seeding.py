@@ -33,7 +33,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.apps import apps as django_apps
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Count, Model
@@ -60,6 +59,7 @@ from crm.subsidies.services import (
 )
 from demo import catalogue
 from demo.streets import CITIES, City, Street
+from fieldline.conf import fieldline_settings
 from stores.models import Store
 from surveys.services import survey_template_create
 from sync.bulk import bulk_create_records
@@ -712,7 +712,7 @@ def plan_surveys(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Surveys for about 70 % of stores, full, partial or sparse, some over the stale age,
     with photo metadata (the bytes never arrive in the demo)."""
-    stale_after = settings.FIELDLINE["STALE_SURVEY_DAYS"]
+    stale_after = fieldline_settings.STALE_SURVEY_DAYS
     surveys, photos = [], []
     new_survey_id, new_photo_id = IdSequence(rng), IdSequence(rng)
     for store in stores:
@@ -944,7 +944,7 @@ def plan_tasks(
 ) -> dict[str, list[dict[str, Any]]]:
     """Tasks for the store's owner, by region (each region's manager dispatches them); due
     dates a month either side of today, so some open ones are overdue."""
-    stale_before = today - dt.timedelta(days=settings.FIELDLINE["STALE_SURVEY_DAYS"])
+    stale_before = today - dt.timedelta(days=fieldline_settings.STALE_SURVEY_DAYS)
     by_region: dict[str, list[dict[str, Any]]] = defaultdict(list)
     new_id = IdSequence(rng)
     for store in stores:

@@ -1,6 +1,5 @@
 """API errors: DRF's shapes, plus a JSON answer for what Django itself refuses."""
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
@@ -8,6 +7,8 @@ from django.template import loader
 from rest_framework import exceptions, status
 from rest_framework.authentication import get_authorization_header
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from fieldline.conf import fieldline_settings
 
 GET_A_TOKEN = 'get one with POST /api/auth/token {"username", "password"}'
 
@@ -66,7 +67,7 @@ def exception_handler(exc, context):
             {"detail": "The database is unavailable; nothing was applied. Retry later."},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-        response["Retry-After"] = str(settings.FIELDLINE["RETRY_AFTER_S"])
+        response["Retry-After"] = str(fieldline_settings.RETRY_AFTER_S)
         return response
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.http import JsonResponse
 
+from fieldline.conf import fieldline_settings
+
 
 class BodySizeLimitMiddleware:
     """413 for a declared body over DATA_UPLOAD_MAX_MEMORY_SIZE, except where a view sets its
@@ -33,7 +35,7 @@ class BodySizeLimitMiddleware:
 
     @staticmethod
     def limit_for(path: str) -> int:
-        for prefix, limit in settings.FIELDLINE["BODY_LIMITS"].items():
+        for prefix, limit in fieldline_settings.BODY_LIMITS.items():
             if path.startswith(prefix):
                 return limit
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -12,13 +12,17 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from fieldline.conf import environment_values
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_DIR = BASE_DIR.parent
 VAR_DIR = ROOT_DIR / "var"
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless set: a deployment that forgets the variable runs as production (and then
+# refuses to start without its own SECRET_KEY). `make demo` and the tests turn it on.
+DEBUG = env.bool("DEBUG", default=False)
 DEMO_SECRET_KEY = "insecure-demo-key-change-me-with-a-long-random-value-for-production-use"
 SECRET_KEY = env.str("SECRET_KEY", default=DEMO_SECRET_KEY if DEBUG else "")
 if not DEBUG and SECRET_KEY in ("", DEMO_SECRET_KEY):
@@ -161,9 +165,18 @@ else:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
-# Background jobs (fieldline/celery.py). With no broker named they run inline, in the
-# process that enqueued them: the demo and the tests need no queue.
+# Background jobs (fieldline/celery.py), on the broker CELERY_BROKER_URL names. Without
+# one they run inline, in the process that enqueued them: the demo (DEBUG) needs no queue,
+# and a run that wants that with DEBUG off says so (JOBS_INLINE=true: the tests' live
+# servers, the bench). Otherwise a production process without a broker refuses to start
+# rather than run every job inside the request that asked for it.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+JOBS_INLINE = env.bool("JOBS_INLINE", default=DEBUG)
+if not CELERY_BROKER_URL and not JOBS_INLINE:
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL must name a broker when DEBUG is false "
+        "(or set JOBS_INLINE=true to run background jobs inside the requests that enqueue them)."
+    )
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
@@ -248,167 +261,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Business thresholds; each is a default HQ may override through the environment.
+# Business thresholds: each one's type, default and environment variable is declared in
+# fieldline/conf.py, and code reads them through `fieldline.conf.fieldline_settings`. A key
+# set below overrides the declared value; a key conf.py does not declare yet is kept.
 FIELDLINE = {
-    "GEOFENCE_RADIUS_M": env.float("FIELDLINE_GEOFENCE_RADIUS_M", default=150.0),
-    # A check-in farther from the store than its fence: "off" measures only, "soft" flags
-    # the visit for review, "hard" refuses it. Fences by trade-area type where the store
-    # sets none (stations are large); the reported accuracy widens a fence by
-    # ACCURACY_FACTOR x accuracy, at most MAX_SLACK_M.
-    "GEOFENCE_MODE": env.str("FIELDLINE_GEOFENCE_MODE", default="soft"),
-    "GEOFENCE_RADIUS_BY_TRADE_AREA": {"transit": 300.0},
-    "GEOFENCE_ACCURACY_FACTOR": env.float("FIELDLINE_GEOFENCE_ACCURACY_FACTOR", default=1.0),
-    "GEOFENCE_MAX_SLACK_M": env.float("FIELDLINE_GEOFENCE_MAX_SLACK_M", default=100.0),
-    # Photo bytes: at most this many per upload (PUT /api/photos/{id}/content).
-    "PHOTO_MAX_BYTES": env.int("FIELDLINE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024),
-    # Thumbnails of photo bytes (a background job): JPEG, longest edge at most this many px.
-    "THUMBNAIL_MAX_EDGE_PX": env.int("FIELDLINE_THUMBNAIL_MAX_EDGE_PX", default=320),
-    "THUMBNAIL_JPEG_QUALITY": env.int("FIELDLINE_THUMBNAIL_JPEG_QUALITY", default=85),
-    # The periodic sweep makes at most this many missing thumbnails per run.
-    "THUMBNAIL_SWEEP_BATCH": env.int("FIELDLINE_THUMBNAIL_SWEEP_BATCH", default=200),
-    # Visit flags: a check-in farther than TRAVEL_TOLERANCE_M from the rep's previous or
-    # next one, reached faster than MAX_TRAVEL_KMH, is impossible travel (within the
-    # tolerance it is GPS jitter at the same place). Opening hours are read in the stores'
-    # time zone.
-    "VISIT_MAX_TRAVEL_KMH": env.float("FIELDLINE_VISIT_MAX_TRAVEL_KMH", default=120.0),
-    "VISIT_TRAVEL_TOLERANCE_M": env.float("FIELDLINE_VISIT_TRAVEL_TOLERANCE_M", default=500.0),
-    "STORE_TIME_ZONE": env.str("FIELDLINE_STORE_TIME_ZONE", default="Europe/Berlin"),
-    "STALE_SURVEY_DAYS": env.int("FIELDLINE_STALE_SURVEY_DAYS", default=180),
-    # A follow-up's owner is reminded this many days before it is due.
-    "FOLLOWUP_REMIND_DAYS_BEFORE": env.int("FIELDLINE_FOLLOWUP_REMIND_DAYS_BEFORE", default=1),
-    "LOGIN_FAILURE_LIMIT": env.int("FIELDLINE_LOGIN_FAILURE_LIMIT", default=5),
-    "LOGIN_FAILURE_WINDOW_S": env.int("FIELDLINE_LOGIN_FAILURE_WINDOW_S", default=900),
-    "PHONE_REGION": env.str("FIELDLINE_PHONE_REGION", default="DE"),
-    "SYNC_MAX_MUTATIONS": 500,
-    # Seconds a client is told to wait (Retry-After) when the database is unavailable.
-    "RETRY_AFTER_S": env.int("FIELDLINE_RETRY_AFTER_S", default=5),
-    # Larger bodies allowed on a few paths (photo bytes, order imports); everything else
-    # uses DATA_UPLOAD_MAX_MEMORY_SIZE.
-    "BODY_LIMITS": {
-        "/api/imports/": env.int("FIELDLINE_IMPORT_MAX_BYTES", default=200 * 1024 * 1024),
-        "/api/photos/": env.int("FIELDLINE_PHOTO_MAX_BYTES", default=10 * 1024 * 1024),
-        # A WatermelonDB app pushes everything it changed offline in one request.
-        "/api/sync/watermelon": env.int("FIELDLINE_WATERMELON_MAX_BYTES", default=20 * 1024 * 1024),
-    },
-    "SYNC_PULL_DEFAULT_LIMIT": 1000,
-    "SYNC_PULL_MAX_LIMIT": 5000,
-    # Orders import: CSV rows validated and written per chunk (a chunk ends at an order
-    # boundary); at most this many rejected rows are listed in a report (all are counted).
-    "ORDER_IMPORT_CHUNK_ROWS": env.int("FIELDLINE_ORDER_IMPORT_CHUNK_ROWS", default=5000),
-    "ORDER_IMPORT_REJECTED_LISTED": env.int("FIELDLINE_ORDER_IMPORT_REJECTED_LISTED", default=1000),
-    # RFM: F and M count the orders of this many days up to the as-of date.
-    "RFM_WINDOW_DAYS": env.int("FIELDLINE_RFM_WINDOW_DAYS", default=90),
-    # ABC grade = A when INTENT_WEIGHT * intent + (1 - INTENT_WEIGHT) * potential reaches
-    # ABC_A_MIN, B from ABC_B_MIN, else C. Intent compares the orders of the last
-    # ABC_TREND_DAYS with the ABC_TREND_DAYS before; potential comes from the latest survey
-    # (footfall and area relative to the "full marks" values, key equipment, trade area).
-    "ABC_TREND_DAYS": env.int("FIELDLINE_ABC_TREND_DAYS", default=45),
-    "ABC_INTENT_WEIGHT": env.float("FIELDLINE_ABC_INTENT_WEIGHT", default=0.5),
-    "ABC_A_MIN": env.float("FIELDLINE_ABC_A_MIN", default=0.65),
-    "ABC_B_MIN": env.float("FIELDLINE_ABC_B_MIN", default=0.35),
-    "ABC_FULL_FOOTFALL": env.int("FIELDLINE_ABC_FULL_FOOTFALL", default=1000),
-    "ABC_FULL_AREA_M2": env.float("FIELDLINE_ABC_FULL_AREA_M2", default=120.0),
-    # Churn warning: days since the last order above FACTOR x the store's average interval
-    # between orders; stores with fewer than CHURN_MIN_ORDERS orders use their segment's.
-    "CHURN_INTERVAL_FACTOR": env.float("FIELDLINE_CHURN_INTERVAL_FACTOR", default=2.0),
-    "CHURN_MIN_ORDERS": env.int("FIELDLINE_CHURN_MIN_ORDERS", default=3),
-    # A reactivation task for a flagged grade-A store is due this many days later.
-    "REACTIVATION_DUE_DAYS": env.int("FIELDLINE_REACTIVATION_DUE_DAYS", default=7),
-    # Anomalies: a drop of at least this share vs the same weekday a week before.
-    "ANOMALY_DROP": env.float("FIELDLINE_ANOMALY_DROP", default=0.30),
-    # ... and only when that earlier day's amount reached this much (below it is noise).
-    "ANOMALY_MIN_BASELINE": env.float("FIELDLINE_ANOMALY_MIN_BASELINE", default=50.0),
-    # Sales forecast: the comparable per-store sales of a trade-area type are averaged over
-    # the orders of this many days up to the as-of date.
-    "FORECAST_WINDOW_DAYS": env.int("FIELDLINE_FORECAST_WINDOW_DAYS", default=28),
-    # Subsidies and coupons. A batch's claim window lasts at most (and by default)
-    # COUPON_CLAIM_WINDOW_DAYS; a claimed coupon is usable for at most (and by default)
-    # COUPON_USE_WINDOW_DAYS, and may still be redeemed COUPON_USE_GRACE_DAYS later for an
-    # order dated within its window (orders arrive from the ERP a day or two late); a store
-    # claims at most COUPON_PER_STORE_LIMIT coupons of a batch unless the batch says so.
-    "COUPON_CLAIM_WINDOW_DAYS": env.int("FIELDLINE_COUPON_CLAIM_WINDOW_DAYS", default=90),
-    "COUPON_USE_WINDOW_DAYS": env.int("FIELDLINE_COUPON_USE_WINDOW_DAYS", default=7),
-    "COUPON_USE_GRACE_DAYS": env.int("FIELDLINE_COUPON_USE_GRACE_DAYS", default=2),
-    "COUPON_PER_STORE_LIMIT": env.int("FIELDLINE_COUPON_PER_STORE_LIMIT", default=1),
-    # Margin floor: orders carry no cost, so an order's margin is its amount x
-    # COUPON_MARGIN_RATE (the gross margin rate); after the coupon it must stay at least
-    # COUPON_MARGIN_FLOOR x the amount, i.e. a coupon is at most amount x (rate - floor).
-    "COUPON_MARGIN_RATE": env.float("FIELDLINE_COUPON_MARGIN_RATE", default=0.30),
-    "COUPON_MARGIN_FLOOR": env.float("FIELDLINE_COUPON_MARGIN_FLOOR", default=0.15),
-    # Subsidy X = a + Y^t x (b - a): Y = weighted mean of the store's price sensitivity
-    # (by RFM segment; stores without orders count as "") and its site potential (as in
-    # the ABC grade); t is a campaign's default exponent.
-    "SUBSIDY_SCORE_WEIGHTS": {"price_sensitivity": 0.5, "potential": 0.5},
-    "SUBSIDY_PRICE_SENSITIVITY_BY_SEGMENT": {
-        "head_active": 0.2,
-        "head_warning": 0.6,
-        "mid_growth": 0.5,
-        "early_growth": 0.7,
-        "mid_churn": 0.8,
-        "tail_churn": 1.0,
-        "": 0.5,
-    },
-    "SUBSIDY_EXPONENT_T": env.float("FIELDLINE_SUBSIDY_EXPONENT_T", default=1.0),
-    # A campaign's default share of its target stores held out (no coupons) for comparison.
-    "SUBSIDY_HOLDOUT_SHARE": env.float("FIELDLINE_SUBSIDY_HOLDOUT_SHARE", default=0.10),
-    # Alerts: a budget with at least this share reserved or used is nearly spent ...
-    "SUBSIDY_BUDGET_ALERT_SHARE": env.float("FIELDLINE_SUBSIDY_BUDGET_ALERT_SHARE", default=0.90),
-    # ... and a campaign that has spent, running at least SUBSIDY_ALERT_MIN_DAYS, whose
-    # treated stores' GMV growth beats the holdout's by less than SUBSIDY_ALERT_MIN_UPLIFT
-    # (a fraction: 0.02 = two points of growth) is spending without effect.
-    "SUBSIDY_ALERT_MIN_DAYS": env.int("FIELDLINE_SUBSIDY_ALERT_MIN_DAYS", default=14),
-    "SUBSIDY_ALERT_MIN_UPLIFT": env.float("FIELDLINE_SUBSIDY_ALERT_MIN_UPLIFT", default=0.0),
-    # Tags computed by the analytics recompute (crm/analytics/tags.py). Fact tags:
-    # `new_customer` for a first order at most this many days ago; `high_footfall` from this
-    # many weekday passers-by in the latest survey.
-    "TAG_NEW_CUSTOMER_DAYS": env.int("FIELDLINE_TAG_NEW_CUSTOMER_DAYS", default=30),
-    "TAG_HIGH_FOOTFALL": env.int("FIELDLINE_TAG_HIGH_FOOTFALL", default=500),
-    # Model tags: a weighted sum of site and sales features (each in [0, 1]; names in
-    # crm/analytics/tags.py MODEL_FEATURES) reaching `min_score`.
-    "TAG_MODELS": {
-        "lunch_potential": {
-            "weights": {"footfall": 0.4, "lunch_trade_area": 0.3, "hot_food_equipment": 0.3},
-            "min_score": env.float("FIELDLINE_TAG_LUNCH_POTENTIAL_MIN", default=0.6),
-        },
-        "growing": {
-            "weights": {"intent": 0.7, "recent_order": 0.3},
-            "min_score": env.float("FIELDLINE_TAG_GROWING_MIN", default=0.8),
-        },
-    },
-    # Call center: the SLA of each queue (hours from a call's creation to its deadline).
-    "CALL_SLA_HOURS": {
-        "reactivation": env.int("FIELDLINE_CALL_SLA_HOURS_REACTIVATION", default=48),
-        "survey_by_phone": env.int("FIELDLINE_CALL_SLA_HOURS_SURVEY", default=120),
-        "new_customer_callback": env.int("FIELDLINE_CALL_SLA_HOURS_CALLBACK", default=24),
-    },
-    # A claimed call not completed within this many hours of its claim goes back to its
-    # queue at the next periodic fill (an agent who left it would otherwise hold it forever).
-    "CALL_CLAIM_TIMEOUT_HOURS": env.int("FIELDLINE_CALL_CLAIM_TIMEOUT_HOURS", default=8),
-    # An open call nobody claimed this many hours past its deadline expires.
-    "CALL_EXPIRE_AFTER_HOURS": env.int("FIELDLINE_CALL_EXPIRE_AFTER_HOURS", default=72),
-    # A store gets no new reactivation or survey call within this many days of its last one.
-    "CALL_REPEAT_AFTER_DAYS": env.int("FIELDLINE_CALL_REPEAT_AFTER_DAYS", default=30),
-    # Survey by phone: stores whose latest survey is older than STALE_SURVEY_DAYS (or that
-    # have none), at most this many new calls per run, the longest unsurveyed first.
-    "CALL_SURVEY_PER_RUN": env.int("FIELDLINE_CALL_SURVEY_PER_RUN", default=200),
-    # New customers are called back on these days after their first order, each within
-    # a grace window of this many days (a day missed by the job is caught up).
-    "NEW_CUSTOMER_CALLBACK_DAYS": env.list(
-        "FIELDLINE_NEW_CUSTOMER_CALLBACK_DAYS", cast=int, default=[3, 14, 30]
-    ),
-    "NEW_CUSTOMER_CALLBACK_GRACE_DAYS": env.int(
-        "FIELDLINE_NEW_CUSTOMER_CALLBACK_GRACE_DAYS", default=7
-    ),
-    # A follow-up date from a call outcome may lie at most this many days ahead.
-    "CALL_NEXT_CONTACT_MAX_DAYS": env.int("FIELDLINE_CALL_NEXT_CONTACT_MAX_DAYS", default=365),
-    # A store that said "not interested" on a call gets no reactivation call for this long.
-    "CALL_NOT_INTERESTED_PAUSE_DAYS": env.int(
-        "FIELDLINE_CALL_NOT_INTERESTED_PAUSE_DAYS", default=90
-    ),
-    # HQ map: a store whose latest survey scores below this is drawn as "poor".
-    "MAP_SCORE_POOR_BELOW": env.float("FIELDLINE_MAP_SCORE_POOR_BELOW", default=0.5),
-    # HQ analytics: the daily orders chart covers this many days.
-    "ANALYTICS_CHART_DAYS": env.int("FIELDLINE_ANALYTICS_CHART_DAYS", default=28),
+    **environment_values(env),
 }
 
 LOGGING = {

@@ -9,13 +9,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.models import OFFICE_ROLES
 from accounts.services import (
     LoginThrottled,
     login_brake_check,
     login_failure_record,
     login_success_record,
 )
-from sync.registry import OFFICE_ROLES
 
 REFUSED = "These pages are for regional managers and HQ. Reps work in the Fieldline phone app."
 

@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
@@ -19,10 +18,10 @@ from accounts.models import Region, User
 from accounts.scope import scope_filter, scoped_queryset
 from crm.analytics.scoring import anomaly_verdict
 from crm.orders.models import Order
+from fieldline.conf import fieldline_settings
 from stores.models import Segment, Store
-from stores.selectors import StoreSelection, store_selection
 from surveys.models import SiteSurvey
-from surveys.selectors import has_live_survey, scored, stale_before
+from surveys.selectors import StoreSelection, has_live_survey, scored, stale_before, store_selection
 
 
 def store_list(*, actor: User) -> QuerySet[Store]:
@@ -42,7 +41,7 @@ def region_list(*, actor: User) -> QuerySet[Region]:
 def stores_needing_survey(*, actor: User) -> QuerySet[Store]:
     """Stores in scope with no survey captured in STALE_SURVEY_DAYS (none at all, or only
     stale ones): the dispatch filter `no_survey_days`, so the page and a dispatch agree."""
-    days = settings.FIELDLINE.get("STALE_SURVEY_DAYS", 180)
+    days = fieldline_settings.STALE_SURVEY_DAYS
     return (
         store_selection(actor=actor, selection=StoreSelection(no_survey_days=days))
         .annotate(surveyed=has_live_survey())
@@ -96,7 +95,7 @@ def map_band(
         return MapBand.UNSCORED
     if score >= 1.0:
         return MapBand.COMPLETE
-    if score < settings.FIELDLINE["MAP_SCORE_POOR_BELOW"]:
+    if score < fieldline_settings.MAP_SCORE_POOR_BELOW:
         return MapBand.POOR
     return MapBand.PARTIAL
 
@@ -189,7 +188,7 @@ def order_days(*, actor: User, until: dt.date, days: int) -> list[RegionOrders]:
     """Each region's order amount per day over the `days` days up to `until`, every day
     judged like `crm.analytics.selectors.order_anomalies` at region level (against the same weekday
     a week before, with the same thresholds): one GROUP BY over days + 7."""
-    conf = settings.FIELDLINE
+    conf = fieldline_settings
     first = until - dt.timedelta(days=days - 1)
     stores = scoped_queryset(user=actor, model=Store).filter(deleted=False)
     totals: dict[str, dict[dt.date, Decimal]] = defaultdict(dict)
@@ -216,8 +215,8 @@ def order_days(*, actor: User, until: dt.date, days: int) -> list[RegionOrders]:
             change, flagged = anomaly_verdict(
                 amount=amount,
                 baseline_amount=baseline,
-                drop=conf["ANOMALY_DROP"],
-                min_baseline=conf["ANOMALY_MIN_BASELINE"],
+                drop=conf.ANOMALY_DROP,
+                min_baseline=conf.ANOMALY_MIN_BASELINE,
             )
             series.append(OrderDay(day, amount, baseline, change, flagged))
         result.append(RegionOrders(region=region, days=series))

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from fieldline.conf import fieldline_settings
 from hq.access import office_required
 from hq.charts import bar_chart, line_chart
 from hq.forms import AnalyticsForm, DispatchForm, ExportForm, ReviewForm
@@ -62,7 +62,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 (GROUP_TITLES[group], completeness_report(actor=request.user, group_by=group))
                 for group in GroupBy
             ],
-            "stale_days": settings.FIELDLINE.get("STALE_SURVEY_DAYS", 180),
+            "stale_days": fieldline_settings.STALE_SURVEY_DAYS,
             "needing_count": needing.count(),
             "needing": needing.select_related("owner")[:LIST_LIMIT],
             "export_form": ExportForm(),
@@ -211,7 +211,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
     # By default up to yesterday: today's orders are still coming in, and a day half over
     # would always look like a drop.
     until = form.cleaned_data.get("until") or timezone.localdate() - dt.timedelta(days=1)
-    days = settings.FIELDLINE["ANALYTICS_CHART_DAYS"]
+    days = fieldline_settings.ANALYTICS_CHART_DAYS
     sizes = segment_sizes(actor=request.user)
     regions = [
         (
@@ -231,7 +231,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "sizes": sizes,
             "segment_chart": bar_chart([(s.label, s.stores) for s in sizes]),
             "regions": regions,
-            "drop": settings.FIELDLINE["ANOMALY_DROP"],
+            "drop": fieldline_settings.ANOMALY_DROP,
         },
     )
 

@@ -11,19 +11,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO, Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from fieldline.conf import fieldline_settings
 from photos.jobs import photo_thumbnail
 from surveys.models import Photo
 from sync.bulk import bulk_update_records
 from sync.models import ChangeSource
-
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 # Only these are ever stored or served; none of them can carry script.
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -51,7 +49,7 @@ class StoredContent:
 
 
 def photo_max_bytes() -> int:
-    return settings.FIELDLINE.get("PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES)
+    return fieldline_settings.PHOTO_MAX_BYTES
 
 
 def sniff_image_type(head: bytes) -> str | None:

@@ -4,7 +4,8 @@ ones they had in the surveys app (`surveys.jobs.*`): the beat schedule and messa
 already queued use them."""
 
 from celery import shared_task
-from django.conf import settings
+
+from fieldline.conf import fieldline_settings
 
 # The job bodies import their services when they run: photos.content queues these jobs,
 # and the thumbnail service reads photos.content.
@@ -24,7 +25,7 @@ def photo_thumbnails_sweep() -> int:
     (CELERY_BEAT_SCHEDULE). Returns how many were queued."""
     from photos.thumbnails import photos_missing_thumbnails
 
-    limit = int(settings.FIELDLINE.get("THUMBNAIL_SWEEP_BATCH", 200))
+    limit = int(fieldline_settings.THUMBNAIL_SWEEP_BATCH)
     photo_ids = list(photos_missing_thumbnails(limit=limit).values_list("pk", flat=True))
     for photo_id in photo_ids:
         photo_thumbnail.delay(photo_id=str(photo_id))

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from fieldline.conf import fieldline_settings
 from photos.content import photo_content_open
 from surveys.models import Photo, PhotoThumbnail
 
@@ -39,7 +39,7 @@ class ThumbnailImage:
 
 
 def thumbnail_max_edge() -> int:
-    return int(settings.FIELDLINE.get("THUMBNAIL_MAX_EDGE_PX", 320))
+    return int(fieldline_settings.THUMBNAIL_MAX_EDGE_PX)
 
 
 def thumbnail_storage_name(photo_id: uuid.UUID | str) -> str:
@@ -87,7 +87,7 @@ def photo_thumbnail_make(*, photo_id: uuid.UUID | str) -> ThumbnailOutcome:
             image = thumbnail_image(
                 source=source,
                 max_edge=thumbnail_max_edge(),
-                quality=int(settings.FIELDLINE.get("THUMBNAIL_JPEG_QUALITY", 85)),
+                quality=int(fieldline_settings.THUMBNAIL_JPEG_QUALITY),
             )
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:200]

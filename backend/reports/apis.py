@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsOffice
 from accounts.scope import scope_filter
+from fieldline.conf import fieldline_settings
 from reports.exports import store_geojson, survey_csv
 from reports.selectors import GroupBy, completeness_report, export_job_list
 from reports.serializers import (
@@ -54,7 +54,7 @@ class CompletenessReportApi(APIView):
         rows = completeness_report(actor=request.user, group_by=group_by)
         body = {
             "group_by": group_by.value,
-            "stale_survey_days": settings.FIELDLINE.get("STALE_SURVEY_DAYS", 180),
+            "stale_survey_days": fieldline_settings.STALE_SURVEY_DAYS,
             "results": rows,
         }
         return Response(CompletenessReportSerializer(body).data)

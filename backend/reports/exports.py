@@ -6,6 +6,7 @@ is scored in the same query).
 """
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +17,7 @@ from django.db.models import QuerySet
 from stores.models import Store
 from surveys.models import SiteSurvey
 from surveys.selectors import TemplateRules, scored, template_rules
+from sync.registry import get_entity
 from sync.wire import wire_value
 
 PAGE = 2000
@@ -61,20 +63,18 @@ SURVEY_HEADER = tuple(
     }.get(name, name)
     for name in SURVEY_COLUMNS
 )
-STORE_PROPERTIES = (
-    "id",
-    "name",
-    "chain_name",
-    "phone",
-    "address",
-    "region_id",
-    "owner_id",
-    "status",
-    "trade_area_type",
-    "grade",
-    "segment",
-    "tags",
-)
+# A store's exported properties are its fields as the sync registry lists them (once, in
+# stores/syncing.py), less its position, which is the feature's geometry, and two settings
+# of the phone app a map has no use for (opening hours, the geofence radius).
+STORE_NOT_EXPORTED = frozenset({"lat", "lon", "opening_hours", "geofence_radius_m"})
+
+
+@functools.cache
+def store_properties() -> tuple[str, ...]:
+    """The store columns a GeoJSON feature carries, references by their id columns."""
+    spec = get_entity("store")
+    assert spec is not None, "the stores app registers its entity when it loads"
+    return ("id", *(f.attname for f in spec.fields if f.name not in STORE_NOT_EXPORTED))
 
 
 def keyset_pages(queryset: QuerySet, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
@@ -145,12 +145,11 @@ def store_geojson(
     `on_page(rows)` as for `survey_csv`."""
     yield '{"type":"FeatureCollection","features":['
     first = True
-    for page in keyset_pages(stores, (*STORE_PROPERTIES, "lat", "lon")):
+    columns = store_properties()
+    for page in keyset_pages(stores, (*columns, "lat", "lon")):
         features = []
         for row in page:
-            properties = {
-                name.removesuffix("_id"): wire_value(row[name]) for name in STORE_PROPERTIES
-            }
+            properties = {name.removesuffix("_id"): wire_value(row[name]) for name in columns}
             features.append(
                 json.dumps(
                     {

@@ -5,11 +5,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-
+from fieldline.conf import fieldline_settings
 from geo.geofence import (
-    DEFAULT_GEOFENCE_RADIUS_M,
-    DEFAULT_RADIUS_BY_TRADE_AREA,
     GeofenceMode,
     GeofenceVerdict,
     geofence_radius,
@@ -29,23 +26,17 @@ class StoreFence:
     opening_hours: Mapping[str, Any]
 
 
-def _config() -> Mapping[str, Any]:
-    return settings.FIELDLINE
-
-
 def geofence_mode() -> GeofenceMode:
-    return GeofenceMode(_config().get("GEOFENCE_MODE", GeofenceMode.SOFT))
+    return GeofenceMode(fieldline_settings.GEOFENCE_MODE)
 
 
 def _fence(pk, lat, lon, radius_m, trade_area_type, opening_hours) -> StoreFence:
-    config = _config()
+    config = fieldline_settings
     radius = geofence_radius(
         store_radius_m=radius_m,
         trade_area_type=trade_area_type or None,
-        radius_by_trade_area=config.get(
-            "GEOFENCE_RADIUS_BY_TRADE_AREA", DEFAULT_RADIUS_BY_TRADE_AREA
-        ),
-        default_radius_m=config.get("GEOFENCE_RADIUS_M", DEFAULT_GEOFENCE_RADIUS_M),
+        radius_by_trade_area=config.GEOFENCE_RADIUS_BY_TRADE_AREA,
+        default_radius_m=config.GEOFENCE_RADIUS_M,
     )
     return StoreFence(
         id=pk,
@@ -72,15 +63,15 @@ def fence_verdict(
     *, fence: StoreFence, lat: float, lon: float, accuracy_m: float | None
 ) -> GeofenceVerdict:
     """The verdict on one fix at this store, under the configured mode and slack."""
-    config = _config()
+    config = fieldline_settings
     return geofence_verdict(
         store=fence.point,
         fix=Point(lat=lat, lon=lon),
         accuracy_m=accuracy_m,
         radius_m=fence.radius_m,
         mode=geofence_mode(),
-        accuracy_factor=config.get("GEOFENCE_ACCURACY_FACTOR", 1.0),
-        max_slack_m=config.get("GEOFENCE_MAX_SLACK_M", 100.0),
+        accuracy_factor=config.GEOFENCE_ACCURACY_FACTOR,
+        max_slack_m=config.GEOFENCE_MAX_SLACK_M,
     )
 
 

@@ -1,7 +1,8 @@
 """Phone numbers are the identity key of a store, so they are kept in one form (E.164)."""
 
 import phonenumbers
-from django.conf import settings
+
+from fieldline.conf import fieldline_settings
 
 
 class PhoneNumberError(ValueError):
@@ -11,7 +12,7 @@ class PhoneNumberError(ValueError):
 def normalize_phone(raw: str, *, default_region: str | None = None) -> str:
     """E.164 form of a phone number written any usual way; national numbers use the
     company's country (FIELDLINE["PHONE_REGION"])."""
-    region = default_region or settings.FIELDLINE["PHONE_REGION"]
+    region = default_region or fieldline_settings.PHONE_REGION
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as error:

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -45,10 +44,13 @@ from django.db.models.functions import (
     Sin,
     Sqrt,
 )
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.scope import scope_filter
-from stores.selectors import EARTH_RADIUS_M
+from fieldline.conf import fieldline_settings
+from stores.models import Store
+from stores.selectors import EARTH_RADIUS_M, Near, json_list_has, within_radius
 from surveys.models import Photo, ReviewStatus, SiteSurvey, SurveyTemplate
 
 # Survey fields a template may require, and how "present" reads for each.
@@ -263,12 +265,12 @@ def with_item_inputs(
 ) -> QuerySet[SiteSurvey]:
     """The aliases items read: the trade-area type a survey is scored as (its own, else its
     store's), how far the GPS fix lies outside the geofence, uploaded photos per section."""
-    fence = settings.FIELDLINE
+    fence = fieldline_settings
     allowed_m = Coalesce(
-        F("store__geofence_radius_m"), Value(float(fence["GEOFENCE_RADIUS_M"]))
+        F("store__geofence_radius_m"), Value(float(fence.GEOFENCE_RADIUS_M))
     ) + Least(
         Coalesce(F("accuracy_m"), Value(0.0)),
-        Value(float(fence.get("GEOFENCE_MAX_SLACK_M", DEFAULT_GEOFENCE_MAX_SLACK_M))),
+        Value(float(fence.GEOFENCE_MAX_SLACK_M)),
     )
     sections = sorted({s for rules in templates for s, _n in rules.min_photos})
     return surveys.alias(
@@ -373,8 +375,75 @@ def review_queue(*, actor: User) -> QuerySet[SiteSurvey]:
 
 
 def stale_before(*, now: dt.datetime) -> dt.datetime:
-    return now - dt.timedelta(days=settings.FIELDLINE.get("STALE_SURVEY_DAYS", 180))
+    return now - dt.timedelta(days=fieldline_settings.STALE_SURVEY_DAYS)
 
 
 def has_live_survey(**filters: Any) -> Exists:
     return Exists(SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False, **filters))
+
+
+# --- stores by sales and site features --------------------------------------------------
+# The selection a manager makes (dispatch, the HQ map): every criterion becomes SQL on the
+# store table, site features from each store's latest survey through a correlated
+# subquery, so a selection of fifty thousand stores is one query, not a loop.
+
+
+@dataclass(frozen=True)
+class StoreSelection:
+    """Which stores: each criterion narrows; an empty one does not apply."""
+
+    regions: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    trade_area_types: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    equipment: tuple[str, ...] = ()
+    footfall_min: int | None = None
+    footfall_max: int | None = None
+    no_survey_days: int | None = None
+    near: Near | None = None
+    owners: tuple[int, ...] = field(default=())
+
+
+def store_selection(*, actor: User, selection: StoreSelection) -> QuerySet[Store]:
+    """Live stores in the actor's scope that match every criterion of `selection`."""
+    stores = Store.objects.filter(scope_filter(user=actor), deleted=False)
+    for name, values in (
+        ("region_id__in", selection.regions),
+        ("grade__in", selection.grades),
+        ("segment__in", selection.segments),
+        ("status__in", selection.statuses),
+        ("trade_area_type__in", selection.trade_area_types),
+        ("owner_id__in", selection.owners),
+    ):
+        if values:
+            stores = stores.filter(**{name: values})
+    for tag in selection.tags:
+        stores = stores.filter(json_list_has("tags", tag))
+    latest = SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False).order_by(
+        F("captured_at").desc(nulls_last=True), "-created_at"
+    )
+    if (
+        selection.equipment
+        or selection.footfall_min is not None
+        or (selection.footfall_max is not None)
+    ):
+        stores = stores.annotate(latest_survey=Subquery(latest.values("pk")[:1]))
+        surveyed = SiteSurvey.objects.filter(pk=OuterRef("latest_survey"))
+        for item in selection.equipment:
+            surveyed = surveyed.filter(json_list_has("equipment", item))
+        if selection.footfall_min is not None:
+            surveyed = surveyed.filter(footfall_weekday__gte=selection.footfall_min)
+        if selection.footfall_max is not None:
+            surveyed = surveyed.filter(footfall_weekday__lte=selection.footfall_max)
+        stores = stores.filter(Exists(surveyed))
+    if selection.no_survey_days is not None:
+        since = timezone.now() - dt.timedelta(days=selection.no_survey_days)
+        recent = SiteSurvey.objects.filter(
+            store=OuterRef("pk"), deleted=False, captured_at__gte=since
+        )
+        stores = stores.filter(~Exists(recent))
+    if selection.near is not None:
+        stores = within_radius(stores, near=selection.near)
+    return stores

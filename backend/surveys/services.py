@@ -2,14 +2,17 @@
 
 A verdict is a change of the survey's `review_status`, so it goes through the sync engine
 and reaches the rep's phone; the review itself is kept as a history row, and a verdict
-that sends the survey back creates a `review_fix` task for the store's owner through the
-bulk write path, all in one transaction.
+that sends the survey back opens a `review_fix` task for the store's owner, all in one
+transaction. Tasks are the tasks app's records and that app sits above this one (a
+dispatch picks stores by their surveys), so it hands its fix-task services in when it
+loads (`fix_tasks_install`, from tasks/apps.py) instead of this module importing them.
 """
 
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -18,14 +21,51 @@ from django.utils import timezone
 from accounts.models import User
 from stores.models import Store
 from surveys.models import ReviewVerdict, SiteSurvey, SurveyReview, SurveyTemplate
-from sync.bulk import bulk_create_records
 from sync.merge import Status
 from sync.models import ChangeSource
 from sync.services import Mutation, apply_mutations
-from tasks.models import Task, TaskStatus, TaskType
 
 SENDS_BACK = (ReviewVerdict.HAS_ISSUES, ReviewVerdict.REJECTED)
-OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+
+class FixTaskOpen(Protocol):
+    def __call__(
+        self,
+        *,
+        actor: User,
+        store_id: uuid.UUID,
+        assignee_id: int,
+        title: str,
+        priority: int,
+        notes: str,
+        at: dt.datetime,
+    ) -> uuid.UUID: ...
+
+
+class FixTasksClose(Protocol):
+    def __call__(self, *, actor: User, task_ids: Sequence[uuid.UUID]) -> int: ...
+
+
+@dataclass(frozen=True)
+class FixTasks:
+    """The tasks app's services for a review's fix tasks: open one, close open ones."""
+
+    open: FixTaskOpen
+    close: FixTasksClose
+
+
+_fix_tasks: FixTasks | None = None
+
+
+def fix_tasks_install(services: FixTasks) -> None:
+    global _fix_tasks
+    _fix_tasks = services
+
+
+def fix_tasks() -> FixTasks:
+    if _fix_tasks is None:
+        raise RuntimeError("The tasks app has not installed its fix-task services.")
+    return _fix_tasks
 
 
 class ReviewRefused(Exception):
@@ -118,26 +158,14 @@ def survey_review(
     store = Store.objects.values("name", "owner_id").get(pk=survey.store_id)
     task_id = None
     if verdict in SENDS_BACK and store["owner_id"] is not None:
-        task_id = uuid.uuid4()
-        bulk_create_records(
-            entity="task",
-            rows=[
-                {
-                    "id": task_id,
-                    "store": survey.store_id,
-                    "assignee": store["owner_id"],
-                    "type": TaskType.REVIEW_FIX,
-                    "title": f"Fix the survey of {store['name']}"[:200],
-                    "status": TaskStatus.OPEN,
-                    "priority": 1 if verdict == ReviewVerdict.REJECTED else 2,
-                    "notes": fix_task_notes(survey=survey, reasons=reasons, comment=comment),
-                }
-            ],
+        task_id = fix_tasks().open(
             actor=actor,
-            source=ChangeSource.REST,
-            device_id="review",
+            store_id=survey.store_id,
+            assignee_id=store["owner_id"],
+            title=f"Fix the survey of {store['name']}"[:200],
+            priority=1 if verdict == ReviewVerdict.REJECTED else 2,
+            notes=fix_task_notes(survey=survey, reasons=reasons, comment=comment),
             at=now,
-            extra={"created_by": actor},
         )
     elif verdict == ReviewVerdict.APPROVED:
         close_fix_tasks(actor=actor, survey=survey)
@@ -154,21 +182,7 @@ def survey_review(
 
 def close_fix_tasks(*, actor: User, survey: SiteSurvey) -> int:
     """Mark done the fix tasks earlier reviews of this survey opened and nobody closed."""
-    task_ids = SurveyReview.objects.filter(survey=survey, task_id__isnull=False).values("task_id")
-    open_tasks = Task.objects.filter(
-        pk__in=task_ids, deleted=False, status__in=OPEN_TASK_STATUSES
-    ).values_list("pk", "version")
-    mutations = [
-        Mutation(
-            entity="task",
-            op="update",
-            record_id=pk,
-            base_version=version,
-            fields={"status": TaskStatus.DONE},
-        )
-        for pk, version in open_tasks
-    ]
-    results = apply_mutations(
-        actor=actor, mutations=mutations, device_id="review", source=ChangeSource.REST
+    task_ids = SurveyReview.objects.filter(survey=survey, task_id__isnull=False).values_list(
+        "task_id", flat=True
     )
-    return sum(1 for result in results if result.status != Status.REJECTED)
+    return fix_tasks().close(actor=actor, task_ids=list(task_ids))

@@ -26,6 +26,10 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# A task someone still has to do.
+OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+
 class Task(SyncableModel):
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="tasks")
     assignee = models.ForeignKey(

@@ -3,8 +3,9 @@
 from rest_framework import serializers
 
 from stores.models import Grade, Segment, StoreStatus, TradeAreaType
-from stores.selectors import Near, StoreSelection
+from stores.selectors import Near
 from surveys.models import Equipment
+from surveys.selectors import StoreSelection
 from sync.serializers import (
     FiniteFloatField,
     StrictBooleanField,

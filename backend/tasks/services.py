@@ -7,7 +7,7 @@ failure leaves no half-done dispatch. Cancelling cancels every task of it still 
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from stores.selectors import StoreSelection, store_selection
+from surveys.selectors import StoreSelection, store_selection
 from sync.bulk import bulk_create_records
+from sync.merge import Status
 from sync.models import ChangeSource
 from sync.services import Mutation, apply_mutations
-from tasks.models import Dispatch, Task, TaskStatus
+from tasks.models import OPEN_TASK_STATUSES, Dispatch, Task, TaskStatus, TaskType
 
 CANCELLABLE = (TaskStatus.OPEN, TaskStatus.ACCEPTED)
 CANCEL_BATCH = 1000
@@ -163,6 +164,17 @@ def _dispatch_tasks(
     return dispatch
 
 
+def task_status_mutation(task_id: uuid.UUID, version: int, status: str) -> Mutation:
+    """An update of one task's status, for the sync engine."""
+    return Mutation(
+        entity="task",
+        op="update",
+        record_id=task_id,
+        base_version=version,
+        fields={"status": status},
+    )
+
+
 class DispatchAlreadyCancelled(Exception):
     pass
 
@@ -177,15 +189,7 @@ def dispatch_cancel(*, actor: User, dispatch: Dispatch) -> int:
     cancelled = 0
     batch: list[Mutation] = []
     for task_id, version in open_tasks.order_by("pk").values_list("pk", "version").iterator():
-        batch.append(
-            Mutation(
-                entity="task",
-                op="update",
-                record_id=task_id,
-                base_version=version,
-                fields={"status": TaskStatus.CANCELLED},
-            )
-        )
+        batch.append(task_status_mutation(task_id, version, TaskStatus.CANCELLED))
         if len(batch) == CANCEL_BATCH:
             cancelled += _apply_cancel(actor, dispatch, batch)
             batch = []
@@ -204,3 +208,55 @@ def _apply_cancel(actor: User, dispatch: Dispatch, batch: list[Mutation]) -> int
         source=ChangeSource.DISPATCH,
     )
     return sum(1 for result in results if result.status != "rejected")
+
+
+# --- fix tasks of survey reviews --------------------------------------------------------
+# Handed to the surveys app (tasks/apps.py): a review that sends a survey back opens one,
+# a review that approves it closes those earlier reviews opened.
+
+
+def review_fix_task_open(
+    *,
+    actor: User,
+    store_id: uuid.UUID,
+    assignee_id: int,
+    title: str,
+    priority: int,
+    notes: str,
+    at: dt.datetime,
+) -> uuid.UUID:
+    """A `review_fix` task for the store's owner, through the bulk write path."""
+    task_id = uuid.uuid4()
+    bulk_create_records(
+        entity="task",
+        rows=[
+            {
+                "id": task_id,
+                "store": store_id,
+                "assignee": assignee_id,
+                "type": TaskType.REVIEW_FIX,
+                "title": title,
+                "status": TaskStatus.OPEN,
+                "priority": priority,
+                "notes": notes,
+            }
+        ],
+        actor=actor,
+        source=ChangeSource.REST,
+        device_id="review",
+        at=at,
+        extra={"created_by": actor},
+    )
+    return task_id
+
+
+def review_fix_tasks_close(*, actor: User, task_ids: Sequence[uuid.UUID]) -> int:
+    """Mark done those of `task_ids` still open; returns how many."""
+    open_tasks = Task.objects.filter(
+        pk__in=task_ids, deleted=False, status__in=OPEN_TASK_STATUSES
+    ).values_list("pk", "version")
+    mutations = [task_status_mutation(pk, version, TaskStatus.DONE) for pk, version in open_tasks]
+    results = apply_mutations(
+        actor=actor, mutations=mutations, device_id="review", source=ChangeSource.REST
+    )
+    return sum(1 for result in results if result.status != Status.REJECTED)

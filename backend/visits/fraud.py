@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils.dateparse import parse_datetime
 
+from fieldline.conf import fieldline_settings
 from geo.distance import geodesic_m
 from geo.point import Point
 from stores.fences import as_uuid
@@ -71,10 +71,10 @@ class TravelLimits:
 
     @classmethod
     def configured(cls) -> "TravelLimits":
-        config = settings.FIELDLINE
+        config = fieldline_settings
         return cls(
-            max_kmh=float(config.get("VISIT_MAX_TRAVEL_KMH", 120.0)),
-            tolerance_m=float(config.get("VISIT_TRAVEL_TOLERANCE_M", 500.0)),
+            max_kmh=float(config.VISIT_MAX_TRAVEL_KMH),
+            tolerance_m=float(config.VISIT_TRAVEL_TOLERANCE_M),
         )
 
 
@@ -120,7 +120,7 @@ def outside_opening_hours(*, hours: Mapping[str, Any], at: dt.datetime, tz: Zone
 
 
 def store_time_zone() -> ZoneInfo:
-    return ZoneInfo(settings.FIELDLINE.get("STORE_TIME_ZONE", "Europe/Berlin"))
+    return ZoneInfo(fieldline_settings.STORE_TIME_ZONE)
 
 
 CHECK_IN_COLUMNS = ("rep_id", "check_in_at", "pk", "check_in_lat", "check_in_lon")

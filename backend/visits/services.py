@@ -2,10 +2,10 @@
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from fieldline.conf import fieldline_settings
 from visits.models import FollowUp, FollowUpReminder
 
 
@@ -15,7 +15,7 @@ def followup_reminders_raise(*, today: dt.date | None = None) -> int:
     yet, set-based and idempotent (a second run the same day raises nothing). Returns how
     many were raised."""
     today = today or timezone.localdate()
-    lead = dt.timedelta(days=settings.FIELDLINE["FOLLOWUP_REMIND_DAYS_BEFORE"])
+    lead = dt.timedelta(days=fieldline_settings.FOLLOWUP_REMIND_DAYS_BEFORE)
     due = (
         FollowUp.objects.filter(
             deleted=False,

@@ -32,7 +32,7 @@ def bench_dispatch(size: int, vendor: str) -> list[Row]:
     from django.utils import timezone
 
     from stores.models import Store
-    from stores.selectors import StoreSelection
+    from surveys.selectors import StoreSelection
     from sync.models import ChangeLog
     from tasks.models import Task, TaskStatus
     from tasks.services import TaskTemplate, dispatch_tasks

@@ -21,6 +21,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
     os.environ["DEBUG"] = "false"
+    os.environ.setdefault("JOBS_INLINE", "true")  # no broker: the jobs run in the process
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["SECURE_SSL_REDIRECT"] = "false"
     configure()

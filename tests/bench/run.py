@@ -157,6 +157,7 @@ def main() -> int:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
     # Production settings, as deployed: no per-query debug bookkeeping.
     os.environ["DEBUG"] = "false"
+    os.environ.setdefault("JOBS_INLINE", "true")  # no broker: the jobs run in the process
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["SECURE_SSL_REDIRECT"] = "false"
     vendor = configure()

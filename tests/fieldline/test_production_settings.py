@@ -26,7 +26,11 @@ SETTINGS_VARIABLES = (
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
     "DJANGO_SETTINGS_MODULE",
+    "CELERY_BROKER_URL",
+    "JOBS_INLINE",
 )
+# Production has a broker; nothing connects to it for these checks.
+BROKER_URL = "redis://broker.invalid:6379/0"
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:
@@ -35,6 +39,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS=HOST,
+        CELERY_BROKER_URL=BROKER_URL,
         DJANGO_SETTINGS_MODULE="fieldline.settings",
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -100,9 +105,43 @@ def test_production_refuses_to_start_without_a_secret_key(secret_key):
     assert "SECRET_KEY must be set to a long random value when DEBUG is false" in result.stderr
 
 
-def test_demo_mode_still_starts_without_a_secret_key():
-    result = run([str(MANAGE), "check"], production_env(DEBUG="true", SECRET_KEY=None))
+def test_demo_mode_still_starts_without_a_secret_key_or_a_broker():
+    result = run(
+        [str(MANAGE), "check"],
+        production_env(DEBUG="true", SECRET_KEY=None, CELERY_BROKER_URL=None),
+    )
     assert result.returncode == 0, result.stderr
+
+
+PRINT_DEBUG = [
+    "-c",
+    "from django.conf import settings; print(settings.DEBUG, settings.CELERY_TASK_ALWAYS_EAGER)",
+]
+
+
+def test_debug_is_off_unless_set():
+    result = run([str(MANAGE), "shell", *PRINT_DEBUG], production_env(DEBUG=None))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["False", "False"]
+
+
+def test_a_forgotten_debug_and_secret_key_do_not_ship_the_demo_key():
+    result = run([str(MANAGE), "check"], production_env(DEBUG=None, SECRET_KEY=None))
+    assert result.returncode != 0, result.stdout
+    assert "SECRET_KEY must be set to a long random value when DEBUG is false" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_broker():
+    result = run([str(MANAGE), "check"], production_env(CELERY_BROKER_URL=None))
+    assert result.returncode != 0, result.stdout
+    assert "CELERY_BROKER_URL must name a broker when DEBUG is false" in result.stderr
+
+
+def test_production_runs_jobs_inline_only_when_told_to():
+    env = production_env(CELERY_BROKER_URL=None, JOBS_INLINE="true")
+    result = run([str(MANAGE), "shell", *PRINT_DEBUG], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["False", "True"]
 
 
 # Runs inside a subprocess with production settings: requests /api/health the ways a

@@ -98,6 +98,20 @@ def test_store_geojson_is_scoped_and_filtered(scene, client_for):
     feature = next(f for f in everything["features"] if f["id"] == str(scene["stores"]["S1"]))
     assert feature["geometry"] == {"type": "Point", "coordinates": [9.99, 53.55]}
     assert feature["properties"]["name"] == "Kiosk 1"
+    assert list(feature["properties"]) == [
+        "id",
+        "name",
+        "chain_name",
+        "phone",
+        "address",
+        "region",
+        "owner",
+        "status",
+        "trade_area_type",
+        "grade",
+        "segment",
+        "tags",
+    ]
     assert feature["properties"]["region"] == "north"
     assert sorted(f["properties"]["name"] for f in residential["features"]) == [
         "Kiosk 3",

@@ -6,7 +6,8 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from stores.selectors import Near, StoreSelection
+from stores.selectors import Near
+from surveys.selectors import StoreSelection
 from tasks.models import Dispatch, Task
 from tasks.services import TaskTemplate, dispatch_tasks
 from tests.conftest import create
@@ -194,7 +195,7 @@ def test_near_matches_a_brute_force_distance(people, stores):
     from geopy.distance import great_circle
 
     from stores.models import Store
-    from stores.selectors import store_selection
+    from surveys.selectors import store_selection
 
     near = Near(lat=HAMBURG_HBF[0], lon=HAMBURG_HBF[1], radius_m=600)
     chosen = set(

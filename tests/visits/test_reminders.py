@@ -10,7 +10,7 @@ from tests.conftest import create
 from visits.models import FollowUpReminder
 from visits.services import followup_reminders_raise
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 
 def followup(store, *, in_days: int, **fields):
@@ -19,18 +19,16 @@ def followup(store, *, in_days: int, **fields):
 
 
 def test_reminders_are_raised_once_for_open_followups_due_soon(world, people):
-    store = world["rep_north"]["store"]  # the fixture's own follow-up is due 2026-12-01
+    store = world["rep_north"]["store"]
     tomorrow = followup(store, in_days=1)
     overdue = followup(store, in_days=-2)
     followup(store, in_days=3)
     followup(store, in_days=1, done=True)
-    expected = {tomorrow, overdue}
-    fixture_followup = world["rep_north"]["followup"]
-    if dt.date(2026, 12, 1) <= timezone.localdate() + dt.timedelta(days=1):
-        expected.add(fixture_followup)
-    for who in ("rep_north_2", "rep_south"):
-        if dt.date(2026, 12, 1) <= timezone.localdate() + dt.timedelta(days=1):
-            expected.add(world[who]["followup"])
+    # Each rep's fixture follow-up is due 2026-12-01, three days before TODAY: overdue.
+    fixture_followups = {
+        world[who]["followup"] for who in ("rep_north", "rep_north_2", "rep_south")
+    }
+    expected = {tomorrow, overdue} | fixture_followups
     assert followup_reminders_raise() == len(expected)
     assert set(FollowUpReminder.objects.values_list("followup_id", flat=True)) == expected
     assert followup_reminders_raise() == 0

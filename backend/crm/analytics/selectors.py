@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
 
 from accounts.models import User
@@ -30,25 +29,26 @@ from crm.analytics.scoring import (
     forecast_total,
 )
 from crm.orders.models import Order, OrderLine
+from fieldline.conf import fieldline_settings
 from stores.models import Store, TradeAreaType
 from surveys.models import SiteSurvey
 
 
 def analytics_parameters(*, as_of: dt.date) -> AnalyticsParameters:
     """The thresholds of a recomputation as of `as_of`, from the FIELDLINE settings."""
-    conf = settings.FIELDLINE
+    conf = fieldline_settings
     return AnalyticsParameters(
         as_of=as_of,
-        window_days=conf["RFM_WINDOW_DAYS"],
-        trend_days=conf["ABC_TREND_DAYS"],
-        intent_weight=conf["ABC_INTENT_WEIGHT"],
-        a_min=conf["ABC_A_MIN"],
-        b_min=conf["ABC_B_MIN"],
-        full_footfall=conf["ABC_FULL_FOOTFALL"],
-        full_area_m2=conf["ABC_FULL_AREA_M2"],
-        churn_factor=conf["CHURN_INTERVAL_FACTOR"],
-        churn_min_orders=conf["CHURN_MIN_ORDERS"],
-        reactivation_due_days=conf["REACTIVATION_DUE_DAYS"],
+        window_days=conf.RFM_WINDOW_DAYS,
+        trend_days=conf.ABC_TREND_DAYS,
+        intent_weight=conf.ABC_INTENT_WEIGHT,
+        a_min=conf.ABC_A_MIN,
+        b_min=conf.ABC_B_MIN,
+        full_footfall=conf.ABC_FULL_FOOTFALL,
+        full_area_m2=conf.ABC_FULL_AREA_M2,
+        churn_factor=conf.CHURN_INTERVAL_FACTOR,
+        churn_min_orders=conf.CHURN_MIN_ORDERS,
+        reactivation_due_days=conf.REACTIVATION_DUE_DAYS,
     )
 
 
@@ -230,7 +230,7 @@ def order_anomalies(*, actor: User, day: dt.date, level: str = "store") -> list[
     """Each store (level "store") or region (level "region") that `actor` may see and that
     ordered on `day` or on its baseline day, largest drop first: one GROUP BY with a
     conditional sum per day. A region's figures are the sums over its live stores."""
-    conf = settings.FIELDLINE
+    conf = fieldline_settings
     baseline_day = anomaly_baseline_date(day=day)
     stores = scoped_queryset(user=actor, model=Store).filter(deleted=False)
     group_by = (
@@ -254,8 +254,8 @@ def order_anomalies(*, actor: User, day: dt.date, level: str = "store") -> list[
         change, flagged = anomaly_verdict(
             amount=amount,
             baseline_amount=baseline_amount,
-            drop=conf["ANOMALY_DROP"],
-            min_baseline=conf["ANOMALY_MIN_BASELINE"],
+            drop=conf.ANOMALY_DROP,
+            min_baseline=conf.ANOMALY_MIN_BASELINE,
         )
         anomalies.append(
             AnomalyRow(
@@ -312,7 +312,7 @@ def sales_forecast(
     Two GROUP BY queries: stores per type, and orders (or order lines) per type. Stores
     without a trade-area type have nothing comparable; they are counted, not forecast.
     """
-    window_days = settings.FIELDLINE["FORECAST_WINDOW_DAYS"]
+    window_days = fieldline_settings.FORECAST_WINDOW_DAYS
     start = as_of - dt.timedelta(days=window_days)
     stores = scoped_queryset(user=actor, model=Store).filter(deleted=False)
     if region is not None:

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -41,10 +40,11 @@ from crm.analytics.tags import (
     store_tags,
 )
 from crm.calls.services import calls_queue_reactivation
+from fieldline.conf import fieldline_settings
 from stores.models import Segment, Store
 from sync.bulk import bulk_create_records, bulk_update_records
 from sync.models import ChangeSource
-from tasks.models import Task, TaskStatus, TaskType
+from tasks.models import OPEN_TASK_STATUSES, Task, TaskStatus, TaskType
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,6 @@ class RecomputeResult:
     grades: dict[uuid.UUID, str]
     warnings: list[ChurnWarning]
     tags: dict[uuid.UUID, dict[str, str]]
-
-
-OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
 
 
 def analytics_run_request(*, actor: User | None, as_of: dt.date | None = None) -> AnalyticsRun:
@@ -214,11 +211,11 @@ class TagConfig:
 
     @classmethod
     def from_settings(cls, *, rule_names: Iterable[str]) -> "TagConfig":
-        conf = settings.FIELDLINE
-        models = conf["TAG_MODELS"]
+        conf = fieldline_settings
+        models = conf.TAG_MODELS
         return cls(
-            new_customer_days=conf["TAG_NEW_CUSTOMER_DAYS"],
-            high_footfall=conf["TAG_HIGH_FOOTFALL"],
+            new_customer_days=conf.TAG_NEW_CUSTOMER_DAYS,
+            high_footfall=conf.TAG_HIGH_FOOTFALL,
             models=models,
             owned=frozenset(computed_tag_names(models_conf=models) | set(rule_names)),
         )
@@ -354,7 +351,7 @@ class TagRuleRejected(Exception):
 def _checked(*, name: str | None, conditions: Any | None, rule: TagRule | None) -> None:
     errors: dict[str, list[str]] = {}
     if name is not None:
-        models_conf = settings.FIELDLINE["TAG_MODELS"]
+        models_conf = fieldline_settings.TAG_MODELS
         if not TAG_NAME.match(name):
             errors["name"] = ["2-50 characters: a lowercase letter, then a-z, 0-9 or _."]
         elif name in computed_tag_names(models_conf=models_conf):

@@ -7,11 +7,11 @@ all of them; reps have no call queue (their share of a call is the follow-up it 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 
 from accounts.models import Role, User
 from crm.calls.models import OPEN_CALL_STATUSES, Call, CallQueue, CallStatus
+from fieldline.conf import fieldline_settings
 
 
 def call_scope(*, actor: User) -> QuerySet[Call]:
@@ -74,7 +74,7 @@ def call_sla(*, actor: User, now: dt.datetime) -> list[QueueSla]:
         )
         .order_by()
     }
-    hours = settings.FIELDLINE["CALL_SLA_HOURS"]
+    hours = fieldline_settings.CALL_SLA_HOURS
     return [
         QueueSla(
             queue=queue,

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, Min, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -28,6 +27,7 @@ from accounts.models import User
 from crm.calls.models import OPEN_CALL_STATUSES, Call, CallOutcome, CallQueue, CallStatus
 from crm.calls.selectors import call_scope
 from crm.orders.models import Order
+from fieldline.conf import fieldline_settings
 from stores.models import Store, StoreStatus
 from surveys.models import SiteSurvey
 from sync.bulk import bulk_create_records, bulk_update_records
@@ -52,7 +52,7 @@ class OverdueStore(Protocol):
 
 def call_due_at(*, queue: str, created_at: dt.datetime) -> dt.datetime:
     """The SLA deadline of a call created now in `queue`."""
-    return created_at + dt.timedelta(hours=settings.FIELDLINE["CALL_SLA_HOURS"][queue])
+    return created_at + dt.timedelta(hours=fieldline_settings.CALL_SLA_HOURS[queue])
 
 
 def _blocked(queue: str, *, now: dt.datetime, repeat: bool) -> Q:
@@ -60,7 +60,7 @@ def _blocked(queue: str, *, now: dt.datetime, repeat: bool) -> Q:
     repeat) one made within the repeat window."""
     recent = Q(status__in=OPEN_CALL_STATUSES)
     if repeat:
-        since = now - dt.timedelta(days=settings.FIELDLINE["CALL_REPEAT_AFTER_DAYS"])
+        since = now - dt.timedelta(days=fieldline_settings.CALL_REPEAT_AFTER_DAYS)
         recent |= Q(created_at__gte=since)
     return Q(Exists(Call.objects.filter(recent, store=OuterRef("pk"), queue=queue)))
 
@@ -75,7 +75,7 @@ def _callable_stores() -> QuerySet[Store]:
 def _not_interested_lately(*, now: dt.datetime) -> Q:
     """Stores that said "not interested" on a call within the pause: no reactivation call
     until it has passed (CALL_NOT_INTERESTED_PAUSE_DAYS)."""
-    since = now - dt.timedelta(days=settings.FIELDLINE["CALL_NOT_INTERESTED_PAUSE_DAYS"])
+    since = now - dt.timedelta(days=fieldline_settings.CALL_NOT_INTERESTED_PAUSE_DAYS)
     said_no = Call.objects.filter(
         store=OuterRef("pk"),
         status=CallStatus.DONE,
@@ -156,12 +156,12 @@ def call_queues_generate(
     row locked by `call_complete`) is no longer `claimed` when the UPDATE reaches it."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
-    expire_before = now - dt.timedelta(hours=settings.FIELDLINE["CALL_EXPIRE_AFTER_HOURS"])
+    expire_before = now - dt.timedelta(hours=fieldline_settings.CALL_EXPIRE_AFTER_HOURS)
     report = CallQueueReport()
     report.expired = Call.objects.filter(status=CallStatus.OPEN, due_at__lt=expire_before).update(
         status=CallStatus.EXPIRED
     )
-    held_since = now - dt.timedelta(hours=settings.FIELDLINE["CALL_CLAIM_TIMEOUT_HOURS"])
+    held_since = now - dt.timedelta(hours=fieldline_settings.CALL_CLAIM_TIMEOUT_HOURS)
     report.released = Call.objects.filter(
         status=CallStatus.CLAIMED, claimed_at__lt=held_since
     ).update(status=CallStatus.OPEN, claimed_by=None, claimed_at=None)
@@ -172,8 +172,8 @@ def call_queues_generate(
 
 def _queue_surveys_by_phone(*, now: dt.datetime) -> int:
     """Stores without a survey in STALE_SURVEY_DAYS, the longest unsurveyed first."""
-    conf = settings.FIELDLINE
-    stale_before = now - dt.timedelta(days=conf["STALE_SURVEY_DAYS"])
+    conf = fieldline_settings
+    stale_before = now - dt.timedelta(days=conf.STALE_SURVEY_DAYS)
     latest = (
         SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False, captured_at__isnull=False)
         .order_by("-captured_at")
@@ -186,7 +186,7 @@ def _queue_surveys_by_phone(*, now: dt.datetime) -> int:
         .filter(Q(last_survey__isnull=True) | Q(last_survey__lt=stale_before))
         .exclude(_blocked(CallQueue.SURVEY_BY_PHONE, now=now, repeat=True))
         .order_by(F("last_survey").asc(nulls_first=True), "pk")
-        .values_list("pk", "last_survey")[: conf["CALL_SURVEY_PER_RUN"]]
+        .values_list("pk", "last_survey")[: conf.CALL_SURVEY_PER_RUN]
     )
     due_at = call_due_at(queue=CallQueue.SURVEY_BY_PHONE, created_at=now)
     return _insert_calls(
@@ -210,19 +210,19 @@ def _queue_surveys_by_phone(*, now: dt.datetime) -> int:
 def callback_day_due(*, first_order: dt.date, today: dt.date) -> int | None:
     """The callback day (after the first order) that falls due today, if any: day d is due
     from first_order + d for the grace window, so a missed run is caught up."""
-    conf = settings.FIELDLINE
-    grace = conf["NEW_CUSTOMER_CALLBACK_GRACE_DAYS"]
+    conf = fieldline_settings
+    grace = conf.NEW_CUSTOMER_CALLBACK_GRACE_DAYS
     age = (today - first_order).days
-    due = [day for day in conf["NEW_CUSTOMER_CALLBACK_DAYS"] if day <= age < day + grace]
+    due = [day for day in conf.NEW_CUSTOMER_CALLBACK_DAYS if day <= age < day + grace]
     return max(due) if due else None
 
 
 def _queue_new_customer_callbacks(*, today: dt.date, now: dt.datetime) -> int:
-    conf = settings.FIELDLINE
-    days = conf["NEW_CUSTOMER_CALLBACK_DAYS"]
+    conf = fieldline_settings
+    days = conf.NEW_CUSTOMER_CALLBACK_DAYS
     if not days:
         return 0
-    oldest = today - dt.timedelta(days=max(days) + conf["NEW_CUSTOMER_CALLBACK_GRACE_DAYS"])
+    oldest = today - dt.timedelta(days=max(days) + conf.NEW_CUSTOMER_CALLBACK_GRACE_DAYS)
     # First orders of stores that ordered since `oldest`: one GROUP BY, then only those
     # whose first order is that recent.
     firsts = (
@@ -405,7 +405,7 @@ def call_complete(
         raise CallConflict("claimed_by_other", "Another agent has claimed this call.")
     errors: dict[str, list[str]] = {}
     today = timezone.localdate(now)
-    horizon = today + dt.timedelta(days=settings.FIELDLINE["CALL_NEXT_CONTACT_MAX_DAYS"])
+    horizon = today + dt.timedelta(days=fieldline_settings.CALL_NEXT_CONTACT_MAX_DAYS)
     if outcome == CallOutcome.CALLBACK_REQUESTED and next_contact_on is None:
         errors["next_contact_on"] = ["A callback needs the date to call back on."]
     elif next_contact_on is not None and not today <= next_contact_on <= horizon:

@@ -13,7 +13,6 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any, BinaryIO, TextIO
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -30,6 +29,7 @@ from crm.orders.imports import (
     parse_line,
 )
 from crm.orders.models import Order, OrderImportJob, OrderImportStatus, OrderLine
+from fieldline.conf import fieldline_settings
 from stores.models import Store
 
 logger = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ def orders_import(
     runs, and a rerun after a lost worker skips what was committed); the caller then checks
     the whole file first (`crm.orders.imports.count_rows`), so a bad file still changes nothing.
     """
-    chunk_rows = chunk_rows or settings.FIELDLINE["ORDER_IMPORT_CHUNK_ROWS"]
-    listed = settings.FIELDLINE["ORDER_IMPORT_REJECTED_LISTED"]
+    chunk_rows = chunk_rows or fieldline_settings.ORDER_IMPORT_CHUNK_ROWS
+    listed = fieldline_settings.ORDER_IMPORT_REJECTED_LISTED
     report = OrderImportReport()
     today = timezone.localdate()
     try:

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -32,6 +31,7 @@ from crm.subsidies.models import (
     CouponState,
     SubsidyBudget,
 )
+from fieldline.conf import fieldline_settings
 from stores.models import Store
 
 CENT = Decimal("0.01")
@@ -144,19 +144,19 @@ def subsidy_quote(*, campaign: Campaign, store_id: uuid.UUID) -> SubsidyQuote | 
     head-active ones least); potential is the site potential of the ABC grade (footfall,
     area, key equipment, trade area from the latest survey).
     """
-    conf = settings.FIELDLINE
+    conf = fieldline_settings
     sites = store_site_features(store_ids=[store_id])
     if not sites:
         return None
     site = sites[0]
     params = analytics_parameters(as_of=timezone.localdate())
-    by_segment = conf["SUBSIDY_PRICE_SENSITIVITY_BY_SEGMENT"]
+    by_segment = conf.SUBSIDY_PRICE_SENSITIVITY_BY_SEGMENT
     price_sensitivity = float(by_segment.get(site.segment, by_segment.get("", 0.5)))
     potential = potential_score(site=site, params=params)
     score = subsidy_score(
         price_sensitivity=price_sensitivity,
         potential=potential,
-        weights=conf["SUBSIDY_SCORE_WEIGHTS"],
+        weights=conf.SUBSIDY_SCORE_WEIGHTS,
     )
     return SubsidyQuote(
         store_id=store_id,
@@ -309,9 +309,9 @@ def subsidy_alerts(*, actor: User, as_of: dt.date) -> list[SubsidyAlert]:
     Campaigns are few (tens a region); each costs one aggregate query over its stores'
     orders, since every campaign has its own windows.
     """
-    conf = settings.FIELDLINE
+    conf = fieldline_settings
     alerts: list[SubsidyAlert] = []
-    share_limit = conf["SUBSIDY_BUDGET_ALERT_SHARE"]
+    share_limit = conf.SUBSIDY_BUDGET_ALERT_SHARE
     budgets = budget_list(actor=actor).filter(period_end__gte=as_of, amount__gt=0)
     for budget in budgets.order_by("region_id", "period_start"):
         share = float((budget.reserved + budget.used) / budget.amount)
@@ -329,14 +329,14 @@ def subsidy_alerts(*, actor: User, as_of: dt.date) -> list[SubsidyAlert]:
                     share_committed=round(share, 4),
                 )
             )
-    min_start = as_of - dt.timedelta(days=conf["SUBSIDY_ALERT_MIN_DAYS"] - 1)
+    min_start = as_of - dt.timedelta(days=conf.SUBSIDY_ALERT_MIN_DAYS - 1)
     campaigns = campaign_list(actor=actor).filter(
         status__in=[CampaignStatus.APPROVED, CampaignStatus.CLOSED], starts_on__lte=min_start
     )
     for campaign in campaigns.order_by("starts_on", "pk"):
         effect = campaign_effect(campaign=campaign, as_of=as_of)
         uplift = effect.uplift
-        if effect.spend <= 0 or uplift is None or uplift >= conf["SUBSIDY_ALERT_MIN_UPLIFT"]:
+        if effect.spend <= 0 or uplift is None or uplift >= conf.SUBSIDY_ALERT_MIN_UPLIFT:
             continue
         alerts.append(
             SubsidyAlert(

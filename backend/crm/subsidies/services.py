@@ -15,7 +15,6 @@ import uuid
 from collections import defaultdict
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,6 +34,7 @@ from crm.subsidies.models import (
     SubsidyBudget,
 )
 from crm.subsidies.selectors import CENT, in_holdout, subsidy_quote
+from fieldline.conf import fieldline_settings
 from stores.models import Store
 
 # The largest amount a budget's columns hold (numeric(14, 2)).
@@ -188,7 +188,7 @@ def campaign_create(
     holdout_share: float | None = None,
 ) -> Campaign:
     """A draft campaign paid from `budget`; its window must lie within the budget's period."""
-    conf = settings.FIELDLINE
+    conf = fieldline_settings
     errors = []
     if cap_b < floor_a:
         errors.append(("cap_b", "The cap b must be at least the floor a."))
@@ -213,10 +213,8 @@ def campaign_create(
         segments=sorted(set(segments)),
         floor_a=floor_a,
         cap_b=cap_b,
-        exponent_t=exponent_t if exponent_t is not None else conf["SUBSIDY_EXPONENT_T"],
-        holdout_share=(
-            holdout_share if holdout_share is not None else conf["SUBSIDY_HOLDOUT_SHARE"]
-        ),
+        exponent_t=exponent_t if exponent_t is not None else conf.SUBSIDY_EXPONENT_T,
+        holdout_share=(holdout_share if holdout_share is not None else conf.SUBSIDY_HOLDOUT_SHARE),
         starts_on=starts_on,
         ends_on=ends_on,
         created_by=actor,
@@ -300,7 +298,7 @@ def batch_create(
     the campaign's last day; each coupon is usable `use_days` (default and maximum
     COUPON_USE_WINDOW_DAYS) from its claim. Without `face_value`, each coupon is worth what
     the campaign's formula gives the claiming store."""
-    conf = settings.FIELDLINE
+    conf = fieldline_settings
     _, campaign = _lock_campaign(campaign_id)
     if campaign.status != CampaignStatus.APPROVED:
         raise SubsidyError(
@@ -308,18 +306,18 @@ def batch_create(
             f"Coupons belong to an approved campaign; this one is {campaign.status}.",
             field="campaign",
         )
-    claim_days = claim_days or conf["COUPON_CLAIM_WINDOW_DAYS"]
-    use_days = use_days or conf["COUPON_USE_WINDOW_DAYS"]
-    if claim_days > conf["COUPON_CLAIM_WINDOW_DAYS"]:
+    claim_days = claim_days or conf.COUPON_CLAIM_WINDOW_DAYS
+    use_days = use_days or conf.COUPON_USE_WINDOW_DAYS
+    if claim_days > conf.COUPON_CLAIM_WINDOW_DAYS:
         raise SubsidyError(
             SubsidyErrorCode.INVALID,
-            f"At most {conf['COUPON_CLAIM_WINDOW_DAYS']} days.",
+            f"At most {conf.COUPON_CLAIM_WINDOW_DAYS} days.",
             field="claim_days",
         )
-    if use_days > conf["COUPON_USE_WINDOW_DAYS"]:
+    if use_days > conf.COUPON_USE_WINDOW_DAYS:
         raise SubsidyError(
             SubsidyErrorCode.INVALID,
-            f"At most {conf['COUPON_USE_WINDOW_DAYS']} days.",
+            f"At most {conf.COUPON_USE_WINDOW_DAYS} days.",
             field="use_days",
         )
     opens = claim_opens_at or timezone.now()
@@ -343,7 +341,7 @@ def batch_create(
         claim_opens_at=opens,
         claim_closes_at=closes,
         use_days=use_days,
-        per_store_limit=per_store_limit or conf["COUPON_PER_STORE_LIMIT"],
+        per_store_limit=per_store_limit or conf.COUPON_PER_STORE_LIMIT,
         created_by=actor,
         created_at=timezone.now(),
     )
@@ -458,8 +456,8 @@ def coupon_claim(
 def margin_cap(*, order_amount: Decimal) -> Decimal:
     """The most a coupon may take off an order: its margin (amount x COUPON_MARGIN_RATE)
     less the floor (amount x COUPON_MARGIN_FLOOR), in whole cents, rounded down."""
-    conf = settings.FIELDLINE
-    rate = Decimal(repr(conf["COUPON_MARGIN_RATE"])) - Decimal(repr(conf["COUPON_MARGIN_FLOOR"]))
+    conf = fieldline_settings
+    rate = Decimal(repr(conf.COUPON_MARGIN_RATE)) - Decimal(repr(conf.COUPON_MARGIN_FLOOR))
     return max(order_amount * rate, Decimal(0)).quantize(CENT, rounding="ROUND_DOWN")
 
 
@@ -478,7 +476,7 @@ def coupon_use(
     Using a coupon again on the same order answers the coupon unchanged (a retried request).
     """
     now = now or timezone.now()
-    grace = dt.timedelta(days=settings.FIELDLINE["COUPON_USE_GRACE_DAYS"])
+    grace = dt.timedelta(days=fieldline_settings.COUPON_USE_GRACE_DAYS)
     with transaction.atomic():
         budget_id = Coupon.objects.values_list("batch__campaign__budget_id", flat=True).get(
             pk=coupon_id
@@ -563,7 +561,7 @@ def coupons_expire(*, now: dt.datetime | None = None, limit: int = EXPIRE_BATCH)
     Run by the `crm.jobs.expire_coupons` job every quarter hour, one bounded batch a run.
     """
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=settings.FIELDLINE["COUPON_USE_GRACE_DAYS"])
+    cutoff = now - dt.timedelta(days=fieldline_settings.COUPON_USE_GRACE_DAYS)
     due = Coupon.objects.filter(state=CouponState.CLAIMED, use_until__lt=cutoff).order_by(
         "use_until", "pk"
     )

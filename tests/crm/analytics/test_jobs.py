@@ -2,6 +2,7 @@
 against the test database."""
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -54,8 +55,11 @@ def test_a_celery_worker_runs_the_requested_recompute(people):
     run = analytics_run_request(actor=people["hq"], as_of=AS_OF)
     # A queue of its own, so that no other worker on this Redis takes the job.
     queue = f"fieldline-test-{uuid.uuid4().hex[:12]}"
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG",)}
+    env = dict(os.environ)
     env.update(
+        # A worker as deployed: production settings, a broker.
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(64),
         CELERY_BROKER_URL=BROKER_URL,
         DATABASE_URL=test_database_url(),
         DJANGO_SETTINGS_MODULE="fieldline.settings",

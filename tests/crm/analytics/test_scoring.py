@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm.analytics.scoring import (
@@ -171,6 +171,7 @@ store_stats = st.builds(
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 
+@settings(deadline=None)  # the machines are shared: no per-example time limit
 @given(st.lists(store_stats, max_size=30))
 def test_every_store_gets_one_segment_and_one_without_window_orders_a_low_one(rows):
     segments, averages = rfm_segments(stats=rows, as_of=AS_OF)
@@ -182,6 +183,7 @@ def test_every_store_gets_one_segment_and_one_without_window_orders_a_low_one(ro
             assert segments[row.store_id] in {"early_growth", "tail_churn"}
 
 
+@settings(deadline=None)  # the machines are shared: no per-example time limit
 @given(unit, unit, unit, unit)
 def test_more_intent_or_potential_never_lowers_the_grade(intent, potential, more_i, more_p):
     lower = abc_grade(intent=intent, potential=potential, params=PARAMS)
@@ -189,11 +191,13 @@ def test_more_intent_or_potential_never_lowers_the_grade(intent, potential, more
     assert GRADE_RANK[higher] >= GRADE_RANK[lower]
 
 
+@settings(deadline=None)  # the machines are shared: no per-example time limit
 @given(st.integers(min_value=0, max_value=100), st.integers(min_value=0, max_value=100))
 def test_intent_is_a_share(recent, prior):
     assert 0.0 <= intent_score(recent=recent, prior=prior) <= 1.0
 
 
+@settings(deadline=None)  # the machines are shared: no per-example time limit
 @given(
     st.one_of(st.none(), st.integers(min_value=0, max_value=10_000)),
     st.one_of(st.none(), st.floats(min_value=0, max_value=5_000)),
@@ -210,6 +214,7 @@ def test_potential_is_a_share(footfall, area, equipment, trade_area):
     assert 0.0 <= potential_score(site=features, params=PARAMS) <= 1.0 + 1e-9
 
 
+@settings(deadline=None)  # the machines are shared: no per-example time limit
 @given(st.lists(store_stats, max_size=30))
 def test_a_flagged_store_is_overdue_by_the_factor_and_none_ordered_today(rows):
     for warning in churn_flags(stats=rows, segment_of={}, params=PARAMS):
@@ -220,6 +225,7 @@ def test_a_flagged_store_is_overdue_by_the_factor_and_none_ordered_today(rows):
         )
 
 
+@settings(deadline=None)  # the machines are shared: no per-example time limit
 @given(st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2040, 12, 31)))
 def test_the_baseline_is_the_same_weekday_a_week_before(day):
     baseline = anomaly_baseline_date(day=day)
@@ -230,6 +236,7 @@ def test_the_baseline_is_the_same_weekday_a_week_before(day):
 amounts = st.decimals(min_value=0, max_value=100_000, places=2)
 
 
+@settings(deadline=None)  # the machines are shared: no per-example time limit
 @given(amounts, amounts, st.floats(min_value=0.01, max_value=1), st.floats(0, 1000))
 def test_a_flag_means_a_drop_of_at_least_the_threshold_from_a_real_baseline(
     amount, baseline, drop, min_baseline
@@ -248,6 +255,7 @@ def test_a_flag_means_a_drop_of_at_least_the_threshold_from_a_real_baseline(
         assert not flagged
 
 
+@settings(deadline=None)  # the machines are shared: no per-example time limit
 @given(
     st.integers(min_value=0, max_value=10_000),
     st.integers(min_value=0, max_value=10_000),
