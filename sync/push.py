@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
+from sync.batch import apply_mutations
 from sync.merge import Status
 from sync.models import ChangeSource
-from sync.services import OPS, Mutation, MutationResult, apply_mutations
+from sync.mutations import OPS, Mutation, MutationResult
 from sync.wire import parse_uuid
 
 MAX_DEVICE_ID = 64

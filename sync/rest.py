@@ -1,6 +1,6 @@
 """REST resources over syncable records: parse, authorize, hand the write to the engine.
 
-Every write a REST client makes becomes a `Mutation` applied by `sync.services`, so it is
+Every write a REST client makes becomes a `Mutation` applied by `sync.batch`, so it is
 versioned and reaches phones exactly like a push.
 """
 
@@ -18,12 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fieldline.parsers import JSONBodyParser
+from sync.batch import apply_mutation
 from sync.merge import Status
 from sync.models import ChangeSource
+from sync.mutations import Mutation, MutationResult, record_wire
 from sync.registry import EntitySpec, get_entity
 from sync.selectors import record_list
 from sync.serializers import MAX_USER_ID
-from sync.services import Mutation, MutationResult, apply_mutation, record_wire
 
 # --- filters -----------------------------------------------------------------------------
 # A filter on a reference takes the id as a value, never as a choice among all rows: a

@@ -9,11 +9,12 @@ from django.db import transaction
 from accounts.models import User
 from accounts.scope import scope_filter
 from stores.models import Store
+from sync.batch import apply_mutations
 from sync.bulk import bulk_update_records
 from sync.merge import Status
 from sync.models import ChangeSource
+from sync.mutations import Mutation
 from sync.registry import get_entity
-from sync.services import Mutation, apply_mutations
 
 # Records that belong to a store through their `store` field; photos follow their survey
 # or visit (their scope is inherited and moves with it).

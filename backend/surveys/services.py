@@ -18,10 +18,11 @@ from django.utils import timezone
 from accounts.models import User
 from stores.models import Store
 from surveys.models import ReviewVerdict, SiteSurvey, SurveyReview, SurveyTemplate
+from sync.batch import apply_mutations
 from sync.bulk import bulk_create_records
 from sync.merge import Status
 from sync.models import ChangeSource
-from sync.services import Mutation, apply_mutations
+from sync.mutations import Mutation
 from tasks.models import Task, TaskStatus, TaskType
 
 SENDS_BACK = (ReviewVerdict.HAS_ISSUES, ReviewVerdict.REJECTED)

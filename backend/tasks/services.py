@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from stores.selectors import StoreSelection, store_selection
+from sync.batch import apply_mutations
 from sync.bulk import bulk_create_records
 from sync.models import ChangeSource
-from sync.services import Mutation, apply_mutations
+from sync.mutations import Mutation
 from tasks.models import Dispatch, Task, TaskStatus
 
 CANCELLABLE = (TaskStatus.OPEN, TaskStatus.ACCEPTED)

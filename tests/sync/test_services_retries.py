@@ -10,8 +10,9 @@ from django.db import IntegrityError, connection
 
 from stores.models import Store
 from surveys.models import SiteSurvey
+from sync.batch import Batch
 from sync.models import ChangeLog
-from sync.services import BATCH_ATTEMPTS, _Batch
+from sync.retries import BATCH_ATTEMPTS
 from tests.row_locks import held
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -78,14 +79,14 @@ def refused_survey(monkeypatch, world):
     """The database refuses any batch that writes the rep's survey (as it would a row
     breaking a constraint no validator knows of)."""
     survey_id = world["rep_north"]["survey"]
-    write = _Batch.write
+    write = Batch.write
 
     def refusing(self, derived):
         if ("survey", survey_id) in self.dirty:
             raise IntegrityError("check constraint violated")
         return write(self, derived)
 
-    monkeypatch.setattr(_Batch, "write", refusing)
+    monkeypatch.setattr(Batch, "write", refusing)
     return survey_id
 
 
