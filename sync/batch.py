@@ -27,10 +27,11 @@ from django.utils import timezone
 from accounts.models import Region, User
 from accounts.scope import record_in_scope, scope_filter
 from sync.merge import Status
-from sync.models import AppliedMutation, ChangeLog, ChangeSource, ConflictLog
+from sync.models import AppliedMutation, ChangeSource, ConflictLog
 from sync.mutation_rules import MutationRules
 from sync.mutations import NOT_FOUND, Mutation, MutationRejected, MutationResult, record_wire
-from sync.positions import allocate_positions, insert_rows, key_share_lock, update_rows
+from sync.positions import insert_rows, key_share_lock
+from sync.record_writer import RecordKey, RecordWriter
 from sync.registry import EntitySpec, RefKind, Touched, WriteContext, get_entity, in_lock_order
 from sync.retries import BATCH_ATTEMPTS, connection_lost, isolated
 from sync.scope_moves import move_scope
@@ -127,9 +128,6 @@ def collection_paused() -> Iterator[None]:
                 gc.enable()
 
 
-RecordKey = tuple[str, Any]
-
-
 class Batch:
     """One transaction's worth of mutations: read in bulk, apply in memory, write in bulk."""
 
@@ -142,18 +140,17 @@ class Batch:
         self.received_at = received_at
         self.received_ms = to_ms(received_at)
         self.records: dict[RecordKey, models.Model] = {}
-        self.new: set[RecordKey] = set()
-        self.dirty: set[RecordKey] = set()
+        # Versions, stamps, positions and log rows of what the batch creates and changes.
+        self.writer = RecordWriter(
+            actor_id=actor.pk, device_id=self.device_id, source=source, at=received_at
+        )
         self.ref_rows: dict[RecordKey, tuple[Any, Any, bool]] = {}
         self.users: dict[int, tuple[str, Any]] = {}
         self.regions: set[str] = set()
-        # The log rows of the batch, as plain dicts by attribute name (`insert_rows`).
-        self.changes: list[tuple[models.Model, dict[str, Any]]] = []
         self.conflicts: list[dict[str, Any]] = []
         self.applied: list[dict[str, Any]] = []
         self.moves: list[tuple[str, Any, tuple[Any, Any], tuple[Any, Any]]] = []
         self.answered: dict[uuid.UUID, MutationResult] = {}
-        self.changed: set[tuple[str, str]] = set()
         self.validators: dict[tuple[str, bool], Any] = {}
         # Per record this batch creates or changes, the wire fields it set (for `derive`).
         self.touched: dict[RecordKey, set[str]] = {}
@@ -411,7 +408,7 @@ class Batch:
             record = self.records[key]
             if not record.deleted:
                 touched.setdefault(key[0], []).append(
-                    Touched(record=record, created=key in self.new, changed=frozenset(names))
+                    Touched(record=record, created=key in self.writer.new, changed=frozenset(names))
                 )
         derived: dict[str, set[str]] = {}
         for entity, entity_touched in touched.items():
@@ -424,45 +421,11 @@ class Batch:
         return derived
 
     def write(self, derived: Mapping[str, Collection[str]]) -> None:
-        positions = allocate_positions(len(self.changes))
-        for (record, change), position in zip(self.changes, positions, strict=True):
-            change["txid"], change["seq"] = position.txid, position.seq
-            record.sync_txid, record.sync_seq = position.txid, position.seq
-        by_entity: dict[str, tuple[list[models.Model], list[models.Model]]] = {}
-        for key, record in self.records.items():
-            created, updated = by_entity.setdefault(key[0], ([], []))
-            if key in self.new:
-                created.append(record)
-            elif key in self.dirty:
-                updated.append(record)
-        for entity, (created, updated) in sorted(by_entity.items()):
-            spec = get_entity(entity)
-            assert spec is not None
-            if created:
-                spec.model.objects.bulk_create(created, batch_size=500)
-            if updated:
-                changed = [name for name in spec.field_names if (entity, name) in self.changed]
-                changed += sorted(derived.get(entity, ()))
-                update_rows(
-                    model=spec.model, records=updated, field_names=[*changed, *UPDATED_META]
-                )
-        insert_rows(model=ChangeLog, rows=[change for _, change in self.changes])
+        self.writer.write(derived=derived)
         insert_rows(model=ConflictLog, rows=self.conflicts)
         insert_rows(model=AppliedMutation, rows=self.applied)
         for entity, pk, old_scope, new_scope in self.moves:
             move_scope(entity=entity, record_ids=[pk], old_scope=old_scope, new_scope=new_scope)
-
-
-UPDATED_META = (
-    "version",
-    "updated_at",
-    "deleted",
-    "field_stamps",
-    "sync_txid",
-    "sync_seq",
-    "scope_owner",
-    "scope_region",
-)
 
 
 MAX_ID = 2**63 - 1

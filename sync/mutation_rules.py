@@ -13,6 +13,7 @@ from accounts.scope import record_in_scope
 from sync.merge import FieldConflict, Kept, Stamp, Status, clamp_client_ts, merge_fields
 from sync.models import ChangeLog
 from sync.mutations import NOT_FOUND, OPS, Mutation, MutationRejected, MutationResult, record_wire
+from sync.record_writer import field_defaults
 from sync.registry import Candidate, RefKind, get_entity
 from sync.wire import storable_json, to_ms, wire_value
 
@@ -171,25 +172,21 @@ class MutationRules:
 
     def create(self, values: dict[str, Any]) -> MutationResult:
         values = self.with_create_defaults(values)
-        current = self.defaults() | values
+        current = field_defaults(self.spec) | values
         parent_scopes = self.check_references(current)
         scope = self.scope_of(current, parent_scopes)
         self.check_record(current, scope, changed=current)
-        stamp = Stamp(version=1, ts_ms=self.client_ts_ms, device=self.batch.device_id)
-        record = self.spec.model(
-            pk=self.mutation.record_id,
-            version=1,
-            created_at=self.batch.received_at,
-            updated_at=self.batch.received_at,
-            field_stamps={name: stamp.as_list() for name in values},
-            scope_owner_id=scope[0],
-            scope_region_id=scope[1],
+        record = self.batch.writer.create(
+            spec=self.spec,
+            record_id=self.mutation.record_id,
+            values=current,
+            logged=values,
+            scope=scope,
+            ts_ms=self.client_ts_ms,
+            mutation_id=self.mutation.mutation_id,
         )
-        self.assign(record, current)
         self.batch.records[self.key] = record
-        self.batch.new.add(self.key)
         self.batch.touched[self.key] = set(current)
-        self.log_change(record, op="create", new_values=values, old_values={})
         return self.result(record, Status.APPLIED)
 
     def update(
@@ -228,22 +225,16 @@ class MutationRules:
             parent_scopes = self.check_references(outcome.values, kept_parents=kept_parents)
             scope = self.scope_of(merged, parent_scopes)
         self.check_record(merged, scope, changed=outcome.values)
-        self.assign(record, outcome.values)
-        self.batch.changed.update((self.spec.name, name) for name in outcome.values)
-        self.batch.touched.setdefault(self.key, set()).update(outcome.values)
-        record.version = new_version
-        record.updated_at = self.batch.received_at
-        record.field_stamps = record.field_stamps | {
-            name: stamp.as_list() for name, stamp in outcome.stamps.items()
-        }
-        record.scope_owner_id, record.scope_region_id = scope
-        self.mark_dirty()
-        self.log_change(
-            record,
-            op="update",
-            new_values=outcome.values,
+        self.batch.writer.update(
+            spec=self.spec,
+            record=record,
+            values=outcome.values,
             old_values={name: server_values[name] for name in outcome.values},
+            stamps=outcome.stamps,
+            scope=scope,
+            mutation_id=self.mutation.mutation_id,
         )
+        self.batch.touched.setdefault(self.key, set()).update(outcome.values)
         self.log_conflicts(record, outcome.conflicts)
         if tuple(scope) != tuple(old_scope):
             self.batch.moves.append((self.spec.name, record.pk, old_scope, tuple(scope)))
@@ -286,24 +277,15 @@ class MutationRules:
             raise MutationRejected({"fields": ["A delete carries no fields."]})
         if record.deleted:
             return self.result(record, Status.APPLIED)
-        record.deleted = True
-        record.version += 1
-        record.updated_at = self.batch.received_at
-        stamp = Stamp(version=record.version, ts_ms=self.client_ts_ms, device=self.batch.device_id)
-        record.field_stamps = record.field_stamps | {"deleted": stamp.as_list()}
-        self.mark_dirty()
-        self.log_change(record, op="delete", new_values={"deleted": True}, old_values={})
+        self.batch.writer.delete(
+            spec=self.spec,
+            record=record,
+            ts_ms=self.client_ts_ms,
+            mutation_id=self.mutation.mutation_id,
+        )
         return self.result(record, Status.APPLIED)
 
     # --- pieces -----------------------------------------------------------------------
-
-    def mark_dirty(self) -> None:
-        if self.key not in self.batch.new:
-            self.batch.dirty.add(self.key)
-
-    def defaults(self) -> dict[str, Any]:
-        meta = self.spec.model._meta
-        return {f.name: wire_value(meta.get_field(f.name).get_default()) for f in self.spec.fields}
 
     def with_create_defaults(self, values: dict[str, Any]) -> dict[str, Any]:
         """A rep's new record is theirs: owner and region default to the rep's own."""
@@ -343,11 +325,7 @@ class MutationRules:
             return {}
         found: dict[str, Any] = {}
         # Changes of this batch are not in the table yet: newest first, they come first.
-        pending = [
-            change["new_values"]
-            for written, change in reversed(self.batch.changes)
-            if written is record and change["version"] <= base_version
-        ]
+        pending = list(self.batch.writer.pending_values(record, up_to_version=base_version))
         history = ChangeLog.objects.filter(
             entity=self.spec.name, record_id=record.pk, version__lte=base_version
         ).order_by("-version")
@@ -359,35 +337,6 @@ class MutationRules:
             if len(found) == len(wanted):
                 break
         return found
-
-    def assign(self, record: models.Model, values: Mapping[str, Any]) -> None:
-        for name, value in values.items():
-            setattr(record, self.spec.field(name).attname, value)
-
-    def log_change(
-        self,
-        record: models.Model,
-        *,
-        op: str,
-        new_values: dict[str, Any],
-        old_values: dict[str, Any],
-    ) -> None:
-        change = {
-            "seq": 0,
-            "txid": 0,
-            "entity": self.spec.name,
-            "record_id": record.pk,
-            "version": record.version,
-            "op": op,
-            "new_values": new_values,
-            "old_values": old_values,
-            "actor_id": self.actor.pk,
-            "device_id": self.batch.device_id,
-            "mutation_id": self.mutation.mutation_id,
-            "source": str(self.batch.source),
-            "at": self.batch.received_at,
-        }
-        self.batch.changes.append((record, change))
 
     def log_conflicts(self, record: models.Model, conflicts: tuple[FieldConflict, ...]) -> None:
         self.batch.conflicts.extend(

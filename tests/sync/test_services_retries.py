@@ -82,7 +82,7 @@ def refused_survey(monkeypatch, world):
     write = Batch.write
 
     def refusing(self, derived):
-        if ("survey", survey_id) in self.dirty:
+        if ("survey", survey_id) in self.writer.dirty:
             raise IntegrityError("check constraint violated")
         return write(self, derived)
 
