@@ -10,7 +10,17 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import Role
 from accounts.scope import record_in_scope
-from sync.merge import FieldConflict, Kept, Stamp, Status, clamp_client_ts, merge_fields
+from sync.merge import (
+    FieldConflict,
+    Stamp,
+    Status,
+    clamp_client_ts,
+    effective_op,
+    fields_needing_base,
+    merge_fields,
+    tombstone_conflicts,
+    values_as_of,
+)
 from sync.models import ChangeLog
 from sync.mutations import NOT_FOUND, OPS, Mutation, MutationRejected, MutationResult, record_wire
 from sync.record_writer import field_defaults
@@ -50,10 +60,9 @@ class MutationRules:
         record = self.batch.records.get(self.key)
         if record is not None and not record_in_scope(user=self.actor, record=record):
             raise MutationRejected(NOT_FOUND, reason="not_found")
-        op, base_version = mutation.op, mutation.base_version
-        if op == "create" and record is not None:
-            # A create seen again (a lost answer): an update of what is there, from nothing.
-            op, base_version = "update", 0
+        op, base_version = effective_op(
+            op=mutation.op, base_version=mutation.base_version, exists=record is not None
+        )
         if op != "create" and record is None:
             raise MutationRejected(NOT_FOUND, reason="not_found")
         if op == "delete":
@@ -242,28 +251,15 @@ class MutationRules:
 
     def update_tombstone(self, record: models.Model) -> MutationResult:
         """Deletes win: the record stays deleted and the phone's edit is logged."""
-        known = set(self.spec.field_names)
-        conflicts = tuple(
-            FieldConflict(
-                field=name,
-                policy=self.spec.field(name).policy if name in known else "lww",
-                client_value=value,
-                server_value=wire_value(getattr(record, self.spec.field(name).attname))
-                if name in known
-                else None,
-                resolved_value=None,
-                kept=Kept.SERVER,
-            )
-            for name, value in dict(self.mutation.fields).items()
-        ) or (
-            FieldConflict(
-                field="deleted",
-                policy="lww",
-                client_value=False,
-                server_value=True,
-                resolved_value=True,
-                kept=Kept.SERVER,
-            ),
+        sent = dict(self.mutation.fields)
+        conflicts = tombstone_conflicts(
+            sent=sent,
+            server_values={
+                name: wire_value(getattr(record, self.spec.field(name).attname))
+                for name in sent
+                if name in self.spec.field_name_set
+            },
+            policies=self.spec.policies,
         )
         self.log_conflicts(record, conflicts)
         return self.result(record, Status.CONFLICT, conflicts)
@@ -313,30 +309,23 @@ class MutationRules:
         stamps: Mapping[str, Stamp],
         base_version: int,
     ) -> dict[str, Any]:
-        """The values a phone started from, for set-like fields changed on both sides."""
-        wanted = [
-            name
-            for name in values
-            if name in stamps
-            and stamps[name].version > base_version
-            and self.spec.field(name).policy == "union"
-        ]
+        """The values a phone started from, for set-like fields changed on both sides: from
+        the record's changes up to its base version, newest first."""
+        wanted = fields_needing_base(
+            client_values=values,
+            server_stamps=stamps,
+            base_version=base_version,
+            policies=self.spec.policies,
+        )
         if not wanted:
             return {}
-        found: dict[str, Any] = {}
         # Changes of this batch are not in the table yet: newest first, they come first.
         pending = list(self.batch.writer.pending_values(record, up_to_version=base_version))
         history = ChangeLog.objects.filter(
             entity=self.spec.name, record_id=record.pk, version__lte=base_version
         ).order_by("-version")
         stored = history.values_list("new_values", flat=True).iterator()
-        for new_values in [*pending, *stored]:
-            for name in wanted:
-                if name not in found and name in new_values:
-                    found[name] = new_values[name]
-            if len(found) == len(wanted):
-                break
-        return found
+        return values_as_of(wanted=wanted, newest_first=[*pending, *stored])
 
     def log_conflicts(self, record: models.Model, conflicts: tuple[FieldConflict, ...]) -> None:
         self.batch.conflicts.extend(

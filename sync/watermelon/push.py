@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from accounts.scope import scope_filter
 from sync.batch import apply_mutations
-from sync.merge import Status, canonical_set
+from sync.merge import LoggedChange, Status, canonical_set, values_at, version_before
 from sync.models import ChangeLog, ChangeSource
 from sync.mutations import Mutation, MutationResult
 from sync.pull import watermark
@@ -223,13 +223,6 @@ class _Current:
     values: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class _Change:
-    version: int
-    op: str
-    old_values: dict[str, Any]
-
-
 RecordKey = tuple[str, uuid.UUID]
 
 
@@ -247,7 +240,7 @@ def plan_mutations(
         key = (row.spec.name, row.record_id)
         if key not in current or row.kind == "deleted":
             continue
-        bases[key] = _version_at(current[key].version, history.get(key, []))
+        bases[key] = version_before(current[key].version, history.get(key, []))
         if row.version is not None and 1 <= row.version < bases[key]:
             bases[key] = older[key] = row.version
     for key, changes in _changes_before(versions=older, since=since).items():
@@ -261,7 +254,7 @@ def plan_mutations(
                 actor=actor, device_id=device_id, since=since, row=row, op="delete"
             )
         elif key in current:
-            base = _values_at(current[key], history.get(key, []), bases[key])
+            base = values_at(current[key].values, history.get(key, []), bases[key])
             fields = _differing(row=row, base=base)
             mutation = None
             if fields:
@@ -332,17 +325,19 @@ def _by_entity(keys: Iterable[RecordKey]) -> Q | None:
     return reduce(or_, (Q(entity=entity, record_id__in=found) for entity, found in ids.items()))
 
 
-def _read_changes(condition: Q, **filters: Any) -> dict[RecordKey, list[_Change]]:
-    changes: dict[RecordKey, list[_Change]] = {}
+def _read_changes(condition: Q, **filters: Any) -> dict[RecordKey, list[LoggedChange]]:
+    changes: dict[RecordKey, list[LoggedChange]] = {}
     rows = ChangeLog.objects.filter(condition, **filters).values_list(
         "entity", "record_id", "version", "op", "old_values"
     )
     for entity, record_id, version, op, old_values in rows:
-        changes.setdefault((entity, record_id), []).append(_Change(version, op, old_values or {}))
+        changes.setdefault((entity, record_id), []).append(
+            LoggedChange(version, op, old_values or {})
+        )
     return changes
 
 
-def _changes_since(*, keys: set[RecordKey], since: int) -> dict[RecordKey, list[_Change]]:
+def _changes_since(*, keys: set[RecordKey], since: int) -> dict[RecordKey, list[LoggedChange]]:
     """Changes at or after `since` of these records, in one query."""
     condition = _by_entity(keys)
     return {} if condition is None else _read_changes(condition, txid__gte=since)
@@ -350,7 +345,7 @@ def _changes_since(*, keys: set[RecordKey], since: int) -> dict[RecordKey, list[
 
 def _changes_before(
     *, versions: Mapping[RecordKey, int], since: int
-) -> dict[RecordKey, list[_Change]]:
+) -> dict[RecordKey, list[LoggedChange]]:
     """Changes before `since` newer than the version each phone says it has, in one query."""
     condition = _by_entity(versions)
     if condition is None:
@@ -360,25 +355,6 @@ def _changes_before(
         key: [change for change in changes if change.version > versions[key]]
         for key, changes in found.items()
     }
-
-
-def _version_at(version: int, changes: Sequence[_Change]) -> int:
-    """The version a record had before these changes; 1 if it was created among them (the
-    phone pushing it made it)."""
-    if not changes:
-        return version
-    if any(change.op == "create" for change in changes):
-        return 1
-    return min(change.version for change in changes) - 1
-
-
-def _values_at(current: _Current, changes: Sequence[_Change], version: int) -> dict[str, Any]:
-    """A record's field values as of `version`: newer changes undone, newest first."""
-    values = dict(current.values)
-    for change in sorted(changes, key=lambda change: change.version, reverse=True):
-        if change.version > version and change.op == "update":
-            values.update({k: v for k, v in change.old_values.items() if k in values})
-    return values
 
 
 def _differing(
