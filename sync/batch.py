@@ -14,14 +14,12 @@ handful of bulk statements per entity, in one transaction.
 import contextlib
 import datetime as dt
 import gc
-import random
 import threading
-import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import Region, User
@@ -33,7 +31,7 @@ from sync.mutations import NOT_FOUND, Mutation, MutationRejected, MutationResult
 from sync.positions import insert_rows, key_share_lock
 from sync.record_writer import RecordKey, RecordWriter
 from sync.registry import EntitySpec, RefKind, Touched, WriteContext, get_entity, in_lock_order
-from sync.retries import BATCH_ATTEMPTS, connection_lost, isolated
+from sync.retries import isolated
 from sync.scope_moves import move_scope
 from sync.serializers import partial_validator
 from sync.wire import parse_uuid, storable_json, to_ms, wire_value
@@ -68,13 +66,14 @@ def apply_mutations(
 ) -> list[MutationResult]:
     """Apply mutations in order, set-based, in one transaction; each one whole or not at all.
 
-    When the batch collides with a concurrent one (the same mutation ids committed first,
-    or a deadlock), it runs again and the earlier answers are replayed. Should the database
+    The engine's unit of work, and no more: it never waits and runs again on contention.
+    Called inside a transaction, it is a savepoint of it; a deadlock or a lock timeout is
+    raised at once, for the outermost transaction to run again as a whole
+    (`sync.retries.retried_on_contention`) instead of sleeping here with the caller's locks
+    held. When the batch collides with a concurrent one on the same mutation ids (committed
+    first), it runs again at once and the earlier answers are replayed. Should the database
     refuse the batch for another reason, each mutation is tried on its own, so that one bad
-    mutation cannot hold the others back. A lost connection (backend killed, database
-    restarting), or contention that outlasts the retries (lock timeouts, deadlocks), is
-    raised as it is (the API answers 503 with Retry-After): nothing was committed, and
-    answering each mutation `rejected` would make phones drop edits a retry would apply.
+    mutation cannot hold the others back.
     """
     if not mutations:
         return []
@@ -86,19 +85,16 @@ def apply_mutations(
                 actor=actor, device_id=device_id, source=source, received_at=received_at
             ).run(batch)
 
-    for attempt in range(1, BATCH_ATTEMPTS + 1):
+    for _ in range(REPLAY_ATTEMPTS):
         try:
             return run(mutations)
         except IntegrityError:
-            if attempt == BATCH_ATTEMPTS:
-                break
-        except OperationalError as error:
-            if connection_lost(error) or attempt == BATCH_ATTEMPTS:
-                raise
-            # A deadlock or a lock timeout: let the other side finish first.
-            time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311
+            continue
     return [isolated(run, mutation) for mutation in mutations]
 
+
+# Runs of a batch that collides on mutation ids before its mutations are tried one by one.
+REPLAY_ATTEMPTS = 3
 
 _gc_lock = threading.Lock()
 _gc_pausers = 0

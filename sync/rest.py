@@ -23,6 +23,7 @@ from sync.merge import Status
 from sync.models import ChangeSource
 from sync.mutations import Mutation, MutationResult, record_wire
 from sync.registry import EntitySpec, get_entity
+from sync.retries import retried_on_contention
 from sync.selectors import record_list
 from sync.serializers import MAX_USER_ID
 
@@ -160,7 +161,7 @@ class SyncableViewSet(
         return dict(request.data)
 
     def write(self, mutation: Mutation) -> MutationResult:
-        result = apply_mutation(
+        result = retried_on_contention(apply_mutation)(
             actor=self.request.user,
             mutation=mutation,
             device_id=f"rest-{self.request.user.pk}",

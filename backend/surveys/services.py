@@ -23,6 +23,7 @@ from sync.bulk import bulk_create_records
 from sync.merge import Status
 from sync.models import ChangeSource
 from sync.mutations import Mutation
+from sync.retries import retried_on_contention
 from tasks.models import Task, TaskStatus, TaskType
 
 SENDS_BACK = (ReviewVerdict.HAS_ISSUES, ReviewVerdict.REJECTED)
@@ -86,7 +87,7 @@ def fix_task_notes(*, survey: SiteSurvey, reasons: Mapping[str, Sequence[str]], 
     return "\n".join(lines)[:5000]
 
 
-@transaction.atomic
+@retried_on_contention
 def survey_review(
     *,
     actor: User,

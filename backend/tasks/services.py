@@ -20,6 +20,7 @@ from sync.batch import apply_mutations
 from sync.bulk import bulk_create_records
 from sync.models import ChangeSource
 from sync.mutations import Mutation
+from sync.retries import retried_on_contention
 from tasks.models import Dispatch, Task, TaskStatus
 
 CANCELLABLE = (TaskStatus.OPEN, TaskStatus.ACCEPTED)
@@ -168,7 +169,7 @@ class DispatchAlreadyCancelled(Exception):
     pass
 
 
-@transaction.atomic
+@retried_on_contention
 def dispatch_cancel(*, actor: User, dispatch: Dispatch) -> int:
     """Cancel every task of the dispatch that nobody has started; returns how many."""
     dispatch = Dispatch.objects.select_for_update().get(pk=dispatch.pk)

@@ -22,6 +22,7 @@ from sync.models import ChangeLog, ChangeSource
 from sync.mutations import Mutation, MutationResult
 from sync.pull import watermark
 from sync.registry import EntitySpec, get_entity
+from sync.retries import retried_on_contention
 from sync.watermelon.parameters import WatermelonInvalid, WatermelonResync
 from sync.watermelon.schema import (
     BOOKKEEPING_COLUMNS,
@@ -110,7 +111,8 @@ def push_changes(
     results: list[MutationResult] = []
     received_at = timezone.now()
     for start in range(0, len(mutations), chunk_size):
-        results += apply_mutations(
+        # Each chunk is a transaction of its own.
+        results += retried_on_contention(apply_mutations)(
             actor=actor,
             mutations=mutations[start : start + chunk_size],
             device_id=device_id,
