@@ -1,8 +1,9 @@
 """Set-based writes for server-side bulk work (seeding, dispatch, imports, recomputes).
 
-The same bookkeeping as `apply_mutations` — versions, field stamps, a position in the
-change stream, scope, a changelog row — done in a handful of statements for thousands of
-records, instead of several per record.
+Trusted server code skips what a push needs (replays, validation, merging, write checks)
+and writes through the engine's one record writer, `sync.record_writer`, in chunks of
+thousands of records: the same versions, stamps, positions, scope and changelog rows as
+`apply_mutations`, in a handful of statements per chunk.
 """
 
 import datetime as dt
@@ -15,11 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from sync.merge import Stamp
-from sync.models import ChangeLog, ChangeSource
-from sync.positions import allocate_positions, update_rows
+from sync.models import ChangeSource
+from sync.record_writer import RecordWriter, field_defaults
 from sync.registry import EntitySpec, Touched, WriteContext, get_entity
-from sync.wire import to_ms, wire_value
+from sync.wire import wire_value
 
 CHUNK = 2000
 
@@ -59,10 +59,7 @@ def bulk_create_records(
     spec = get_entity(entity)
     assert spec is not None, entity
     at = at or timezone.now()
-    defaults = {
-        f.name: wire_value(spec.model._meta.get_field(f.name).get_default()) for f in spec.fields
-    }
-    stamp_ms = to_ms(at)
+    defaults = field_defaults(spec)
     created = 0
     rows_iter = iter(rows)
     with transaction.atomic():
@@ -72,50 +69,33 @@ def bulk_create_records(
             def scope_lookup(_field: str, pk: Any, scopes: dict = scopes) -> tuple:
                 return scopes[str(pk)]
 
-            positions = allocate_positions(len(chunk))
-            records, changes, touched = [], [], []
-            for row, position in zip(chunk, positions, strict=True):
+            writer = _writer(actor=actor, source=source, device_id=device_id, at=at)
+            touched = []
+            for row in chunk:
                 values = {name: wire_value(value) for name, value in row.items() if name != "id"}
                 current = defaults | values
-                owner, region = spec.scope_rule.derive(current, scope_lookup)
-                stamp = Stamp(version=1, ts_ms=stamp_ms, device=device_id).as_list()
-                record = spec.model(
-                    pk=row["id"],
-                    version=1,
-                    created_at=at,
-                    updated_at=at,
-                    field_stamps={name: stamp for name in values},
-                    sync_txid=position.txid,
-                    sync_seq=position.seq,
-                    scope_owner_id=owner,
-                    scope_region_id=region,
-                    **(extra or {}),
+                record = writer.create(
+                    spec=spec,
+                    record_id=row["id"],
+                    values=current,
+                    logged=values,
+                    scope=spec.scope_rule.derive(current, scope_lookup),
+                    attrs=extra,
                 )
-                for name, value in current.items():
-                    setattr(record, spec.field(name).attname, value)
-                records.append(record)
                 touched.append(Touched(record=record, created=True, changed=frozenset(current)))
-                changes.append(
-                    ChangeLog(
-                        seq=position.seq,
-                        txid=position.txid,
-                        entity=spec.name,
-                        record_id=row["id"],
-                        version=1,
-                        op="create",
-                        new_values=values,
-                        old_values={},
-                        actor=actor,
-                        device_id=device_id,
-                        source=source,
-                        at=at,
-                    )
-                )
             run_derive(spec=spec, touched=touched, actor=actor)
-            spec.model.objects.bulk_create(records, batch_size=500)
-            ChangeLog.objects.bulk_create(changes, batch_size=500)
-            created += len(records)
+            writer.write()
+            created += len(touched)
     return created
+
+
+def _writer(*, actor: User | None, source: str, device_id: str, at: dt.datetime) -> RecordWriter:
+    return RecordWriter(
+        actor_id=actor.pk if actor is not None else None,
+        device_id=device_id,
+        source=source,
+        at=at,
+    )
 
 
 def run_derive(*, spec: EntitySpec, touched: Sequence[Touched], actor: User | None) -> None:
@@ -167,11 +147,7 @@ def bulk_update_records(
     values_by_id = {uuid.UUID(str(pk)): values for pk, values in values_by_id.items()}
     attrs = {uuid.UUID(str(pk)): extra for pk, extra in (attrs_by_id or {}).items()}
 
-    def attname(name: str) -> str:
-        return name if name in spec.readonly else spec.field(name).attname
-
     at = at or timezone.now()
-    stamp_ms = to_ms(at)
     ids = list(values_by_id)
     changed_count = 0
     with transaction.atomic():
@@ -179,54 +155,19 @@ def bulk_update_records(
             chunk = spec.model.objects.select_for_update(no_key=True).filter(
                 pk__in=ids[start : start + CHUNK], deleted=False
             )
-            records, changes, fields = [], [], set()
+            writer = _writer(actor=actor, source=source, device_id=device_id, at=at)
             for record in chunk.order_by("pk"):
                 wanted = {name: wire_value(v) for name, v in values_by_id[record.pk].items()}
-                old = {name: wire_value(getattr(record, attname(name))) for name in wanted}
+                old = {name: wire_value(getattr(record, spec.attname(name))) for name in wanted}
                 new = {name: value for name, value in wanted.items() if old[name] != value}
-                if not new:
-                    continue
-                record.version += 1
-                record.updated_at = at
-                stamp = Stamp(version=record.version, ts_ms=stamp_ms, device=device_id).as_list()
-                record.field_stamps = record.field_stamps | {name: stamp for name in new}
-                for name, value in new.items():
-                    setattr(record, attname(name), value)
-                fields.update(new)
-                for name, value in attrs.get(record.pk, {}).items():
-                    setattr(record, name, value)
-                    fields.add(name)
-                records.append(record)
-                changes.append(
-                    ChangeLog(
-                        entity=spec.name,
-                        record_id=record.pk,
-                        version=record.version,
-                        op="update",
-                        new_values=new,
+                if new:
+                    writer.update(
+                        spec=spec,
+                        record=record,
+                        values=new,
                         old_values={name: old[name] for name in new},
-                        actor=actor,
-                        device_id=device_id,
-                        source=source,
-                        at=at,
+                        attrs=attrs.get(record.pk),
                     )
-                )
-            positions = allocate_positions(len(records))
-            for record, change, position in zip(records, changes, positions, strict=True):
-                record.sync_txid = change.txid = position.txid
-                record.sync_seq = change.seq = position.seq
-            update_rows(
-                model=spec.model,
-                records=records,
-                field_names=[
-                    *sorted(fields),
-                    "version",
-                    "updated_at",
-                    "field_stamps",
-                    "sync_txid",
-                    "sync_seq",
-                ],
-            )
-            ChangeLog.objects.bulk_create(changes, batch_size=500)
-            changed_count += len(records)
+            writer.write()
+            changed_count += len(writer.dirty)
     return changed_count

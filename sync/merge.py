@@ -7,7 +7,7 @@ decides the outcome.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -225,3 +225,115 @@ def _resolve(
 def _max_key(value: Any) -> tuple[int, Any]:
     """None sorts below every number, so a counter set on one side always wins."""
     return (0, 0) if value is None else (1, value)
+
+
+# --- a write against what is stored ----------------------------------------------------------
+
+
+def effective_op(*, op: str, base_version: int | None, exists: bool) -> tuple[str, int | None]:
+    """The operation a mutation amounts to. A create whose id exists (the phone lost the
+    answer and sent it again) is an update of what is there from nothing, base version 0:
+    what it sets that nobody changed since applies, and the rest is merged by policy."""
+    if op == "create" and exists:
+        return "update", 0
+    return op, base_version
+
+
+def tombstone_conflicts(
+    *,
+    sent: Mapping[str, Any],
+    server_values: Mapping[str, Any],
+    policies: Mapping[str, Policy],
+) -> tuple[FieldConflict, ...]:
+    """Deletes win: an edit of a deleted record changes nothing, and every field it sent is
+    a conflict the server kept (so the edit is in the conflict log); an edit that sent no
+    field is one conflict on `deleted` itself. `server_values` holds the record's known
+    fields; a field it lacks (unknown to the entity) has no server value."""
+    conflicts = tuple(
+        FieldConflict(
+            field=name,
+            policy=policies.get(name, Policy.LWW),
+            client_value=value,
+            server_value=server_values.get(name),
+            resolved_value=None,
+            kept=Kept.SERVER,
+        )
+        for name, value in sent.items()
+    )
+    return conflicts or (
+        FieldConflict(
+            field="deleted",
+            policy=Policy.LWW,
+            client_value=False,
+            server_value=True,
+            resolved_value=True,
+            kept=Kept.SERVER,
+        ),
+    )
+
+
+def fields_needing_base(
+    *,
+    client_values: Mapping[str, Any],
+    server_stamps: Mapping[str, Stamp],
+    base_version: int,
+    policies: Mapping[str, Policy],
+) -> list[str]:
+    """The fields of an update whose merge needs the value the phone started from: set-like
+    (`union`) fields the server changed after the phone's base."""
+    return [
+        name
+        for name in client_values
+        if name in server_stamps
+        and server_stamps[name].version > base_version
+        and policies.get(name) == Policy.UNION
+    ]
+
+
+def values_as_of(
+    *, wanted: Collection[str], newest_first: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The values these fields had at a version, from the new values of the record's
+    changes at or below it, newest first: the first change that set a field set its value
+    then. Reads no further than it must (the changes may come from a query)."""
+    found: dict[str, Any] = {}
+    if not wanted:
+        return found
+    for new_values in newest_first:
+        for name in wanted:
+            if name not in found and name in new_values:
+                found[name] = new_values[name]
+        if len(found) == len(wanted):
+            break
+    return found
+
+
+@dataclass(frozen=True)
+class LoggedChange:
+    """One change of a record as its log keeps it: what the fields were before it."""
+
+    version: int
+    op: str
+    old_values: Mapping[str, Any]
+
+
+def version_before(version: int, changes: Sequence[LoggedChange]) -> int:
+    """The version a record had before these changes (of the record, since some point);
+    1 if it was created among them (the phone pushing it made it)."""
+    if not changes:
+        return version
+    if any(change.op == "create" for change in changes):
+        return 1
+    return min(change.version for change in changes) - 1
+
+
+def values_at(
+    values: Mapping[str, Any], changes: Sequence[LoggedChange], version: int
+) -> dict[str, Any]:
+    """A record's field values as of `version`: from its current `values`, the updates
+    after that version undone, newest first."""
+    result = dict(values)
+    for change in sorted(changes, key=lambda change: change.version, reverse=True):
+        if change.version > version and change.op == "update":
+            result.update({k: v for k, v in change.old_values.items() if k in result})
+    return result

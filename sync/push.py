@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
+from sync.batch import apply_mutations
 from sync.merge import Status
 from sync.models import ChangeSource
-from sync.services import OPS, Mutation, MutationResult, apply_mutations
+from sync.mutations import OPS, Mutation, MutationResult
+from sync.retries import retried_on_contention
 from sync.wire import parse_uuid
 
 MAX_DEVICE_ID = 64
@@ -99,7 +101,7 @@ def push(*, actor: User, body: Any, max_mutations: int) -> PushOutcome:
     parsed = [parse_mutation(raw) for raw in mutations]
     valid = [m for m in parsed if isinstance(m, Mutation)]
     applied = iter(
-        apply_mutations(
+        retried_on_contention(apply_mutations)(
             actor=actor,
             mutations=valid,
             device_id=device_id,

@@ -161,6 +161,10 @@ class EntitySpec:
     def field(self, name: str) -> FieldSpec:
         return self._by_name[name]
 
+    def attname(self, name: str) -> str:
+        """The model attribute of a wire field or of a read-only server field."""
+        return name if name in self.readonly else self._by_name[name].attname
+
     @cached_property
     def _by_name(self) -> dict[str, FieldSpec]:
         return {f.name: f for f in self.fields}

@@ -1,6 +1,6 @@
 """REST resources over syncable records: parse, authorize, hand the write to the engine.
 
-Every write a REST client makes becomes a `Mutation` applied by `sync.services`, so it is
+Every write a REST client makes becomes a `Mutation` applied by `sync.batch`, so it is
 versioned and reaches phones exactly like a push.
 """
 
@@ -18,12 +18,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fieldline.parsers import JSONBodyParser
+from sync.batch import apply_mutation
 from sync.merge import Status
 from sync.models import ChangeSource
+from sync.mutations import Mutation, MutationResult, record_wire
 from sync.registry import EntitySpec, get_entity
+from sync.retries import retried_on_contention
 from sync.selectors import record_list
 from sync.serializers import MAX_USER_ID
-from sync.services import Mutation, MutationResult, apply_mutation, record_wire
 
 # --- filters -----------------------------------------------------------------------------
 # A filter on a reference takes the id as a value, never as a choice among all rows: a
@@ -159,7 +161,7 @@ class SyncableViewSet(
         return dict(request.data)
 
     def write(self, mutation: Mutation) -> MutationResult:
-        result = apply_mutation(
+        result = retried_on_contention(apply_mutation)(
             actor=self.request.user,
             mutation=mutation,
             device_id=f"rest-{self.request.user.pk}",

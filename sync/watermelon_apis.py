@@ -10,17 +10,16 @@ from rest_framework.views import APIView
 
 from sync.apis import json_response
 from sync.rest import JSONBodyParser
-from sync.watermelon import (
+from sync.watermelon.parameters import (
     WatermelonInvalid,
     WatermelonResync,
     device_id_for,
     parse_last_pulled_at,
     parse_migration,
     parse_schema_version,
-    plan_pull,
-    pull_stream,
-    push_changes,
 )
+from sync.watermelon.pull import plan_pull, pull_stream
+from sync.watermelon.push import push_changes
 
 RESYNC = {"detail": "resync"}
 

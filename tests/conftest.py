@@ -11,8 +11,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Region, Role, User
+from sync.batch import apply_mutation
 from sync.bulk import bulk_create_records
-from sync.services import Mutation, apply_mutation
+from sync.mutations import Mutation
 
 PASSWORD = "fieldline-test-pw"
 # The day the tests' fixed dates are written around. A test whose outcome depends on the

@@ -4,16 +4,16 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db import transaction
-
 from accounts.models import User
 from accounts.scope import scope_filter
 from stores.models import Store
+from sync.batch import apply_mutations
 from sync.bulk import bulk_update_records
 from sync.merge import Status
 from sync.models import ChangeSource
+from sync.mutations import Mutation
 from sync.registry import get_entity
-from sync.services import Mutation, apply_mutations
+from sync.retries import retried_on_contention
 
 # Records that belong to a store through their `store` field; photos follow their survey
 # or visit (their scope is inherited and moves with it).
@@ -42,7 +42,7 @@ class MergeOutcome:
     moved: dict[str, int]
 
 
-@transaction.atomic
+@retried_on_contention
 def stores_merge(*, actor: User, winner_id: uuid.UUID, loser_id: uuid.UUID) -> MergeOutcome:
     """Move every live survey, visit, follow-up and task of `loser` to `winner`, then
     delete `loser`, leaving a tombstone that names `winner`; all or nothing.

@@ -21,9 +21,11 @@ from django.utils import timezone
 from accounts.models import User
 from stores.models import Store
 from surveys.models import ReviewVerdict, SiteSurvey, SurveyReview, SurveyTemplate
+from sync.batch import apply_mutations
 from sync.merge import Status
 from sync.models import ChangeSource
-from sync.services import Mutation, apply_mutations
+from sync.mutations import Mutation
+from sync.retries import retried_on_contention
 
 SENDS_BACK = (ReviewVerdict.HAS_ISSUES, ReviewVerdict.REJECTED)
 
@@ -125,7 +127,7 @@ def fix_task_notes(*, survey: SiteSurvey, reasons: Mapping[str, Sequence[str]], 
     return "\n".join(lines)[:5000]
 
 
-@transaction.atomic
+@retried_on_contention
 def survey_review(
     *,
     actor: User,

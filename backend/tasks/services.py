@@ -16,10 +16,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from surveys.selectors import StoreSelection, store_selection
+from sync.batch import apply_mutations
 from sync.bulk import bulk_create_records
 from sync.merge import Status
 from sync.models import ChangeSource
-from sync.services import Mutation, apply_mutations
+from sync.mutations import Mutation
+from sync.retries import retried_on_contention
 from tasks.models import OPEN_TASK_STATUSES, Dispatch, Task, TaskStatus, TaskType
 
 CANCELLABLE = (TaskStatus.OPEN, TaskStatus.ACCEPTED)
@@ -179,7 +181,7 @@ class DispatchAlreadyCancelled(Exception):
     pass
 
 
-@transaction.atomic
+@retried_on_contention
 def dispatch_cancel(*, actor: User, dispatch: Dispatch) -> int:
     """Cancel every task of the dispatch that nobody has started; returns how many."""
     dispatch = Dispatch.objects.select_for_update().get(pk=dispatch.pk)

@@ -288,7 +288,8 @@ def bench_pull_incremental(server: LiveServer, totals: tuple[int, int]) -> list[
         world = make_world(stores=total, surveys_per_store=0)
         _, cursor = pull_all(server, world["token"])
         changed = world["stores"][:: max(1, total // 1000)][:1000]
-        from sync.services import Mutation, apply_mutations
+        from sync.batch import apply_mutations
+        from sync.mutations import Mutation
 
         apply_mutations(
             actor=world["rep"],

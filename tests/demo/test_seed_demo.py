@@ -43,8 +43,8 @@ from stores.models import Store, TradeAreaType
 from surveys.models import Photo, ReviewStatus, SiteSurvey, SurveyTemplate
 from surveys.selectors import REQUIRABLE_FIELDS, scored
 from sync.models import ChangeLog, ScopeExit
+from sync.mutations import record_wire
 from sync.registry import get_entity
-from sync.services import record_wire
 from tasks.models import Task
 from visits.models import FollowUp, Visit
 

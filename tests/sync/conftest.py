@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from sync.services import _Batch
+from sync.batch import Batch
 
 
 @pytest.fixture
@@ -16,11 +16,11 @@ def postgres_only():
 def batch_runs(monkeypatch) -> list[int]:
     """Counts the engine's batch runs: a deadlock or lock timeout shows as a second run."""
     runs: list[int] = []
-    run = _Batch.run
+    run = Batch.run
 
     def counted(self, batch):
         runs.append(len(batch))
         return run(self, batch)
 
-    monkeypatch.setattr(_Batch, "run", counted)
+    monkeypatch.setattr(Batch, "run", counted)
     return runs

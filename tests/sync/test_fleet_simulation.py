@@ -19,8 +19,8 @@ from knox.models import AuthToken
 
 from accounts.scope import scope_filter
 from sync.models import AppliedMutation, ChangeLog, ConflictLog, ScopeExit
+from sync.mutations import record_wire
 from sync.registry import all_entities
-from sync.services import record_wire
 from tests.conftest import create
 from tests.live_client import LiveClient
 from tests.sync.phone import Phone, now_iso

@@ -12,7 +12,8 @@ import uuid
 import pytest
 from django.db import connection, transaction
 
-from sync.services import Mutation, apply_mutation
+from sync.batch import apply_mutation
+from sync.mutations import Mutation
 from tests.conftest import PASSWORD
 from tests.live_client import LiveClient
 from tests.sync.phone import Phone

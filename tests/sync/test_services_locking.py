@@ -15,9 +15,10 @@ from django.db import connection
 
 from stores.models import Store
 from surveys.models import Photo, SiteSurvey
+from sync.batch import apply_mutation, apply_mutations
 from sync.models import ScopeExit
+from sync.mutations import Mutation
 from sync.registry import get_entity, in_lock_order, scope_depth
-from sync.services import Mutation, apply_mutation, apply_mutations
 from tests.row_locks import held, in_background, lock_waiters
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -13,7 +13,7 @@ from stores.models import Store
 from surveys.models import SiteSurvey
 from sync.models import AppliedMutation, ChangeLog
 from sync.pull import watermark
-from sync.watermelon import plan_pull, pull_stream
+from sync.watermelon.pull import plan_pull, pull_stream
 from tests.conftest import create
 from visits.models import FollowUp, Visit
 

@@ -166,18 +166,19 @@ def test_cancel_cancels_the_whole_dispatch_except_started_tasks(client_for, stor
 @pytest.mark.django_db
 def test_a_failing_dispatch_leaves_nothing_behind(people, stores, monkeypatch):
     from sync import bulk
+    from sync.record_writer import RecordWriter
 
     calls = {"n": 0}
-    original = bulk.ChangeLog.objects.bulk_create
+    original = RecordWriter.write
 
-    def fail_on_second_chunk(objs, **kwargs):
+    def fail_on_second_chunk(writer, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("connection lost")
-        return original(objs, **kwargs)
+        return original(writer, **kwargs)
 
     monkeypatch.setattr(bulk, "CHUNK", 10)
-    monkeypatch.setattr(bulk.ChangeLog.objects, "bulk_create", fail_on_second_chunk)
+    monkeypatch.setattr(RecordWriter, "write", fail_on_second_chunk)
     with pytest.raises(RuntimeError):
         dispatch_tasks(
             actor=people["manager_north"],
