@@ -7,6 +7,7 @@ production hardening below applies and `manage.py check --deploy` is clean.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "crm",
     "reports",
     "hq",
+    "fieldapp",
 ]
 
 MIDDLEWARE = [
@@ -402,6 +404,25 @@ FIELDLINE = {
     "MAP_SCORE_POOR_BELOW": env.float("FIELDLINE_MAP_SCORE_POOR_BELOW", default=0.5),
     # HQ analytics: the daily orders chart covers this many days.
     "ANALYTICS_CHART_DAYS": env.int("FIELDLINE_ANALYTICS_CHART_DAYS", default=28),
+    # --- The rep's app (/app/) ---
+    # Semantic version the app sends as X-App-Version; raise it with every release of the
+    # app's files, so a server's minimum version can turn old copies away.
+    "APP_VERSION": env.str("FIELDLINE_APP_VERSION", default="1.0.0"),
+    # While open and online, the app syncs this often (and on start, on reconnect, on demand).
+    "APP_SYNC_EVERY_S": env.int("FIELDLINE_APP_SYNC_EVERY_S", default=180),
+    # Origins the app may send requests to besides its own (Content-Security-Policy
+    # connect-src): the object store that presigned photo uploads go to.
+    # Default: the S3 endpoint's origin when a bucket is named (AWS itself without one).
+    "APP_CONNECT_SRC": env.list(
+        "FIELDLINE_APP_CONNECT_SRC",
+        default=(
+            []
+            if not AWS_STORAGE_BUCKET_NAME
+            else ["https://*.amazonaws.com"]
+            if not AWS_S3_ENDPOINT_URL
+            else ["{0.scheme}://{0.netloc}".format(urlsplit(AWS_S3_ENDPOINT_URL))]
+        ),
+    ),
 }
 
 LOGGING = {

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.apis import LogoutApi, MeApi, TokenApi
+from fieldline.views import landing
 from stores.apis import StoreViewSet
 from stores.duplicate_apis import StoreDuplicatesApi, StoreMergeApi
 from stores.nearby_apis import StoresNearbyApi
@@ -59,4 +60,6 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
     path("hq/", include("hq.urls")),
+    path("app/", include("fieldapp.urls")),
+    path("", landing, name="landing"),
 ]
