@@ -64,7 +64,7 @@ export function field(label, control, { hint, required = false } = {}) {
   return h(
     'div',
     { class: 'field', dataset: { field: control.name || '' } },
-    h('label', { for: id }, label, required ? h('span', { class: 'required' }, ' required') : null),
+    h('label', { for: id }, label, required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' required') : null),
     hint ? h('p', { class: 'hint' }, hint) : null,
     control,
     error,

@@ -135,15 +135,20 @@ class App {
   /** The status line: Offline / Synced / N changes waiting, always in words. */
   async updateStatus(state = this.client.state) {
     const entries = await this.client.outbox();
-    const waiting = entries.length;
+    // A photo's bytes count as a change of their own once its record has gone.
+    const inOutbox = new Set(entries.map((entry) => entry.record_id));
+    const bytesWaiting = (await this.client.pendingPhotos()).filter((blob) => !inOutbox.has(blob.id));
+    const waiting = entries.length + bytesWaiting.length;
     const refused = entries.filter((entry) => entry.state === 'rejected').length;
     const parts = [];
     const signedIn = Boolean(this.user);
     const neverSynced = signedIn && !(await this.client.storage.getMeta('last_sync_at'));
+    const syncing = this.online && state.phase && state.phase !== 'idle';
     if (!this.online) parts.push('Offline');
-    else if (state.phase && state.phase !== 'idle') parts.push('Syncing…');
+    else if (syncing) parts.push('Syncing…');
     if (!signedIn) parts.push('Not signed in');
     else if (waiting > 0) parts.push(`${waiting} changes waiting`);
+    else if (syncing) parts.push('nothing waiting');
     else if (neverSynced) parts.push(this.online ? 'Not synced yet' : 'not synced yet');
     else if (this.online && !this.lastError) parts.push('Synced');
     else if (this.online) parts.push('Sync failed, nothing waiting');

@@ -829,7 +829,7 @@ class SurveyForm {
       control.value = value ?? '';
     } else if (spec.kind === 'multi') {
       const chosen = new Set(value || []);
-      const box = h('fieldset', { class: 'field checks', dataset: { field: spec.name } }, h('legend', {}, spec.label, h('span', { class: 'required', hidden: true }, ' required')));
+      const box = h('fieldset', { class: 'field checks', dataset: { field: spec.name } }, h('legend', {}, spec.label, h('span', { class: 'required', 'aria-hidden': 'true', hidden: true }, ' required')));
       for (const [v, t] of spec.choices) {
         const id = uid('c');
         add(box, h('div', { class: 'check' }, h('input', { type: 'checkbox', id, name: spec.name, value: v, checked: chosen.has(v) }), h('label', { for: id }, t)));
@@ -837,7 +837,7 @@ class SurveyForm {
       add(box, h('p', { class: 'field-error', hidden: true }));
       return box;
     } else if (spec.kind === 'slots') {
-      const box = h('fieldset', { class: 'field slots', dataset: { field: spec.name } }, h('legend', {}, spec.label, h('span', { class: 'required', hidden: true }, ' required')));
+      const box = h('fieldset', { class: 'field slots', dataset: { field: spec.name } }, h('legend', {}, spec.label, h('span', { class: 'required', 'aria-hidden': 'true', hidden: true }, ' required')));
       for (const [slot, text] of FOOTFALL_SLOTS) {
         const input = h('input', { type: 'number', name: `${spec.name}.${slot}`, inputmode: 'numeric', min: '0', max: String(spec.max), step: '1', value: value?.[slot] ?? '' });
         add(box, field(`${text} footfall`, input));
@@ -845,7 +845,7 @@ class SurveyForm {
       add(box, h('p', { class: 'field-error', hidden: true }));
       return box;
     } else if (spec.kind === 'competitors') {
-      const box = h('fieldset', { class: 'field competitors', dataset: { field: spec.name } }, h('legend', {}, spec.label, h('span', { class: 'required', hidden: true }, ' required')));
+      const box = h('fieldset', { class: 'field competitors', dataset: { field: spec.name } }, h('legend', {}, spec.label, h('span', { class: 'required', 'aria-hidden': 'true', hidden: true }, ' required')));
       const rows = h('div', { class: 'competitor-rows' });
       const addRow = (row = {}) => {
         const n = rows.children.length + 1;
@@ -865,7 +865,7 @@ class SurveyForm {
     }
     const box = field(spec.unit ? `${spec.label} (${spec.unit})` : spec.label, control);
     box.querySelector('label').textContent = spec.label + (spec.unit ? ` (${spec.unit})` : '');
-    add(box.querySelector('label'), h('span', { class: 'required', hidden: true }, ' required'));
+    add(box.querySelector('label'), h('span', { class: 'required', 'aria-hidden': 'true', hidden: true }, ' required'));
     this.controls[spec.name] = control;
     return box;
   }
@@ -1213,7 +1213,12 @@ class Changes {
     const base = await this.app.client.storage.record(entry.entity, entry.record_id);
     const storeId = entry.entity === 'store' ? entry.record_id : fields.store ?? base?.store;
     const store = stores.get(storeId);
-    const where = store ? ` at ${store.name}` : fields.name ? ` “${fields.name}”` : '';
+    const where =
+      entry.entity === 'store'
+        ? ` “${fields.name ?? store?.name ?? ''}”`
+        : store
+          ? ` at ${store.name}`
+          : '';
     if (entry.entity === 'visit' && entry.op === 'create') return `Check-in${where}`;
     if (entry.entity === 'visit' && fields.check_out_at) return `Check-out${where}`;
     const verb = { create: 'New', update: 'Changed', delete: 'Deleted' }[entry.op];
