@@ -375,3 +375,20 @@ test('two syncs at once share one run', async () => {
   assert.equal(a, b);
   assert.equal(pushes(server).length, 1);
 });
+
+test('open visits and records by id include the edits waiting on the phone', async () => {
+  const { server, client } = await signedIn();
+  const closedHere = server.serverEdit('visit', randomUUID(), { store: 's1', check_out_at: null }).id;
+  const stillOpen = server.serverEdit('visit', randomUUID(), { store: 's2', check_out_at: null }).id;
+  server.serverEdit('visit', randomUUID(), { store: 's3', check_out_at: '2026-12-01T10:00:00Z' });
+  await client.sync();
+  await client.change({ entity: 'visit', op: 'update', id: closedHere, fields: { check_out_at: '2026-12-04T10:00:00Z' } });
+  const fresh = await client.change({ entity: 'visit', op: 'create', fields: { store: 's4', check_out_at: null } });
+
+  const open = (await client.openVisits()).map((visit) => visit.id).sort();
+
+  assert.deepEqual(open, [stillOpen, fresh].sort());
+  const some = await client.recordsByIds('visit', [closedHere, fresh, randomUUID()]);
+  assert.deepEqual(some.map((visit) => visit.id).sort(), [closedHere, fresh].sort());
+  assert.equal(some.find((visit) => visit.id === closedHere).check_out_at, '2026-12-04T10:00:00Z');
+});

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from knox.models import AuthToken
 from PIL import Image
 
 from accounts.models import Role
@@ -448,3 +449,31 @@ def test_a_push_whose_answer_was_lost_is_answered_from_idempotency(shop, phone):
     assert AppliedMutation.objects.filter(mutation_id__in=sent).count() == 1
     assert Task.objects.filter(assignee=shop["rep"]).count() == 1
     assert shop["rep"].role == Role.REP
+
+
+def test_sign_out_warns_about_waiting_changes_revokes_the_token_and_wipes_the_phone(shop, phone):
+    context = phone(at=MARKET)
+    page = signed_in(context)
+    assert AuthToken.objects.filter(user=shop["rep"]).count() == 1
+    context.set_offline(True)
+    open_store(page, "Markt Hopfen")
+    page.get_by_role("button", name="Check in").click()
+    expect()(status(page)).to_contain_text("1 changes waiting")
+    page.route("**/api/sync/push", lambda route: route.abort())  # keep the change waiting
+    context.set_offline(False)
+    page.get_by_role("link", name="Changes").click()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect()(page.get_by_text("1 changes are still waiting and would be lost.")).to_be_visible()
+    assert AuthToken.objects.filter(user=shop["rep"]).count() == 1
+    shot(page, "sign-out-warning")
+    page.get_by_role("button", name="Sign out anyway").click()
+
+    expect()(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect()(status(page)).to_contain_text("Not signed in")
+    assert AuthToken.objects.filter(user=shop["rep"]).count() == 0
+    page.reload()
+    expect()(page.get_by_label("Username")).to_have_value("")
+    assert page.evaluate("window.fieldline.client.outbox().then((o) => o.length)") == 0
+    assert page.evaluate("window.fieldline.client.records('store').then((r) => r.length)") == 0
+    assert Visit.objects.count() == 0

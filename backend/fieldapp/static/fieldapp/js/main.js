@@ -89,10 +89,13 @@ class App {
       await this.client.storage.commit({ meta: { first_sync_done: true } });
     } catch (error) {
       this.lastError = error;
-      if (error instanceof SyncError && error.kind === 'offline') this.online = navigator.onLine;
+      // No answer at all: offline as far as the rep is concerned, whatever the phone thinks
+      // (a captive portal, a dead access point); the next sync tries again.
+      if (error instanceof SyncError && error.kind === 'offline') this.online = false;
       if (error instanceof SyncError && error.kind === 'auth') {
+        if (!(await this.client.token())) this.lastError = null; // signed out meanwhile
         // The data and the outbox stay: signing in again sends them.
-        await this.client.storage.commit({ meta: { token: null } });
+        else await this.client.storage.commit({ meta: { token: null } });
         await this.updateStatus();
         await this.route();
         return;
@@ -172,14 +175,23 @@ class App {
     else location.hash = hash;
   }
 
+  /** Draw the screen the address names; a new address starts at the top, with the focus
+   * on its heading (a redraw after a sync keeps the place). */
   async route() {
-    const user = (await this.client.token()) ? await this.client.user() : null;
+    const started = performance.now();
+    const moved = this.shownHash !== location.hash;
+    this.shownHash = location.hash;
+    const [token, storedUser] = await Promise.all([this.client.token(), this.client.user()]);
+    const user = token ? storedUser : null;
     this.user = user;
+    if (!user) this.firstSyncDone = false;
     const hash = location.hash.replace(/^#/, '') || '/day';
     let name;
     let params = [];
     if (!user) name = 'signin';
-    else if (!(await this.client.storage.getMeta('first_sync_done'))) name = 'firstSync';
+    else if (!(this.firstSyncDone ||= Boolean(await this.client.storage.getMeta('first_sync_done')))) {
+      name = 'firstSync';
+    }
     else {
       const parts = hash.split('?')[0].split('/').filter(Boolean);
       params = parts.slice(1).map(decodeURIComponent);
@@ -204,7 +216,13 @@ class App {
     const content = await screen.render();
     if (this.screen !== screen) return; // another route started meanwhile
     replaceChildren(this.main, content);
+    // How long the screen took from the address to the page: a figure support can read.
+    this.main.dataset.renderedInMs = (performance.now() - started).toFixed(1);
     document.title = screen.title ? `${screen.title} · Fieldline` : 'Fieldline';
+    if (moved) {
+      window.scrollTo(0, 0);
+      if (name !== 'signin') this.main.querySelector('h1')?.focus({ preventScroll: true });
+    }
     screen.mounted?.();
     await this.updateStatus();
   }

@@ -160,6 +160,7 @@ class SignIn {
             if (previous && previous.username !== username.value.trim()) {
               // Another person on this phone: nothing of the previous one stays.
               await this.app.client.storage.clear();
+              this.app.firstSyncDone = false;
             }
             await this.app.client.signIn(username.value.trim(), password.value);
             this.app.go('#/day');
@@ -248,7 +249,6 @@ class Day {
    * in route order here from the current (or last known) position. */
   async render() {
     const app = this.app;
-    const stores = await storesById(app);
     let position = await app.lastPosition();
     if (!position) {
       const fix = await app.locate({ maximumAge: 300_000, timeout: 4000 });
@@ -256,7 +256,7 @@ class Day {
     }
     let stops = null;
     let source = 'phone';
-    if (navigator.onLine && position) {
+    if (app.online && navigator.onLine && position) {
       try {
         const query = new URLSearchParams({ lat: position.lat, lon: position.lon });
         const answer = await app.client.request('GET', `/api/me/day?${query}`);
@@ -272,6 +272,8 @@ class Day {
     }
     const tasks = await this.openTasks();
     const taskById = new Map(tasks.map((task) => [task.id, task]));
+    const storeIds = [...new Set([...tasks.map((task) => task.store), ...(stops || []).map((stop) => stop.storeId)])];
+    const stores = new Map((await app.client.recordsByIds('store', storeIds)).map((store) => [store.id, store]));
     if (stops) {
       // Tasks changed on this phone since (done, new) count as the phone sees them.
       stops = stops.filter((stop) => taskById.has(stop.taskId));
@@ -280,7 +282,19 @@ class Day {
     } else {
       const located = tasks.filter((task) => stores.has(task.store));
       const start = position || (located.length ? stores.get(located[0].store) : null);
-      const order = start ? routeOrder(start, located.map((task) => stores.get(task.store))) : located.map((_, i) => i);
+      const plan = await app.client.storage.getMeta('day_plan');
+      let order;
+      if (plan && start && plan.date === today() && distanceM(plan.start.lat, plan.start.lon, start.lat, start.lon) < 200) {
+        // Still where the server planned from: its order, with tasks new since at the end.
+        const rank = new Map(plan.stops.map((stop, index) => [stop.task.id, index]));
+        order = located
+          .map((task, index) => [rank.get(task.id) ?? plan.stops.length + index, index])
+          .sort((a, b) => a[0] - b[0])
+          .map(([, index]) => index);
+        source = 'last plan';
+      } else {
+        order = start ? await cachedRoute(app, start, located, stores) : located.map((_, i) => i);
+      }
       let at = start;
       stops = order.map((index) => {
         const store = stores.get(located[index].store);
@@ -345,7 +359,13 @@ class Day {
         'p',
         { class: 'muted' },
         `${stops.length} ${stops.length === 1 ? 'stop' : 'stops'} in route order`,
-        source === 'server' ? ' (planned by the server)' : position ? ' from your last position' : '',
+        source === 'server'
+          ? ' (planned by the server)'
+          : source === 'last plan'
+            ? ' (the last plan; you are still near its start)'
+            : position
+              ? ' from your last position'
+              : '',
         '.',
       ),
       list,
@@ -366,6 +386,24 @@ class Day {
   refreshAfterSync() {
     return true;
   }
+}
+
+/**
+ * The local route order, kept with what it was computed from (the start to within 50 m,
+ * the tasks and their stores): reopening the day offline does not plan it again.
+ */
+async function cachedRoute(app, start, tasks, stores) {
+  const key = JSON.stringify([
+    Math.round(start.lat * 2000),
+    Math.round(start.lon * 1200),
+    tasks.map((task) => `${task.id}@${task.store}`),
+  ]);
+  const cached = app.routeCache ?? (await app.client.storage.getMeta('day_route'));
+  if (cached && cached.key === key) return cached.order;
+  const order = routeOrder(start, tasks.map((task) => stores.get(task.store)));
+  app.routeCache = { key, order };
+  await app.client.storage.commit({ meta: { day_route: app.routeCache } });
+  return order;
 }
 
 // --- stores -----------------------------------------------------------------------------
@@ -465,7 +503,7 @@ class StorePage {
     surveys.sort((a, b) => (b.captured_at || '').localeCompare(a.captured_at || ''));
     visits.sort((a, b) => (b.check_in_at || '').localeCompare(a.check_in_at || ''));
     followups.sort((a, b) => (a.done - b.done) || (a.due_date || '').localeCompare(b.due_date || ''));
-    const openVisits = (await client.records('visit')).filter((visit) => !visit.check_out_at);
+    const openVisits = await client.openVisits();
     const content = h(
       'section',
       { class: 'screen store-page' },
@@ -1331,6 +1369,8 @@ class Changes {
       this.app.toast(error.message);
       return;
     }
+    this.app.lastError = null;
+    this.app.firstSyncDone = false;
     this.app.go('#/day');
   }
 

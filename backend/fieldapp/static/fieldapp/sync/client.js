@@ -223,6 +223,32 @@ export class SyncClient {
       store ? this.storage.recordsOfStore(entity, store) : this.storage.records(entity),
       this.storage.outbox(),
     ]);
+    return this.withEdits(entity, bases, entries, (view) => !store || view.store === store);
+  }
+
+  /** Several records of one entity by id, in one read (missing ones left out). */
+  async recordsByIds(entity, ids) {
+    const [bases, entries] = await Promise.all([
+      this.storage.recordsByIds(entity, ids),
+      this.storage.outbox(),
+    ]);
+    const wanted = new Set(ids);
+    return this.withEdits(entity, bases, entries, (view) => wanted.has(view.id));
+  }
+
+  /** Visits checked in and not yet checked out, on this phone's view. */
+  async openVisits() {
+    const [bases, entries] = await Promise.all([this.storage.openVisits(), this.storage.outbox()]);
+    const touched = new Set(entries.filter((e) => e.entity === 'visit').map((e) => e.record_id));
+    // A visit checked out on the server but not here is not in the index: read those too.
+    const extra = await this.storage.recordsByIds(
+      'visit',
+      [...touched].filter((id) => !bases.some((base) => base.id === id)),
+    );
+    return this.withEdits('visit', [...bases, ...extra], entries, (view) => !view.check_out_at);
+  }
+
+  withEdits(entity, bases, entries, keep) {
     const edits = new Map();
     for (const entry of entries) {
       if (entry.entity !== entity) continue;
@@ -233,11 +259,11 @@ export class SyncClient {
     for (const base of bases) {
       const view = recordWithEdits(base, edits.get(base.id) || []);
       edits.delete(base.id);
-      if (view && !view.deleted) views.push(view);
+      if (view && !view.deleted && keep(view)) views.push(view);
     }
     for (const list of edits.values()) {
       const view = recordWithEdits(null, list);
-      if (view && !view.deleted && (!store || view.store === store)) views.push(view);
+      if (view && !view.deleted && keep(view)) views.push(view);
     }
     return views;
   }

@@ -4,6 +4,8 @@
 // they belong to, so a store's page reads only its own records.
 
 const VERSION = 1;
+// Visits without a check-out are indexed apart: every store page asks for them.
+const OPEN_VISIT = 'open_visit';
 const STORES = ['meta', 'outbox', 'records', 'conflicts', 'blobs'];
 
 function promised(request) {
@@ -31,6 +33,7 @@ export class IndexedDBStorage {
       const records = db.createObjectStore('records', { keyPath: ['entity', 'id'] });
       records.createIndex('by_entity', 'entity');
       records.createIndex('by_store', ['entity', 'store']);
+      records.createIndex(OPEN_VISIT, OPEN_VISIT);
       db.createObjectStore('conflicts', { keyPath: 'key' });
       db.createObjectStore('blobs', { keyPath: 'id' });
     };
@@ -76,6 +79,18 @@ export class IndexedDBStorage {
     return rows.map((row) => row.record);
   }
 
+  async recordsByIds(entity, ids) {
+    const db = await this.open();
+    const store = db.transaction('records', 'readonly').objectStore('records');
+    const rows = await Promise.all(ids.map((id) => promised(store.get([entity, id]))));
+    return rows.filter(Boolean).map((row) => row.record);
+  }
+
+  async openVisits() {
+    const rows = await this.read('records', (store) => store.index(OPEN_VISIT).getAll());
+    return rows.map((row) => row.record);
+  }
+
   async conflicts() {
     return this.read('conflicts', (store) => store.getAll());
   }
@@ -111,7 +126,9 @@ export class IndexedDBStorage {
     }
     if (ops.recordsClear) records.clear();
     for (const { entity, record } of ops.recordsPut || []) {
-      records.put({ entity, id: record.id, store: storeOf(entity, record), record });
+      const row = { entity, id: record.id, store: storeOf(entity, record), record };
+      if (entity === 'visit' && !record.check_out_at && !record.deleted) row[OPEN_VISIT] = 1;
+      records.put(row);
     }
     for (const { entity, id } of ops.recordsDelete || []) records.delete([entity, id]);
     for (const conflict of ops.conflictsAdd || []) conflicts.put(conflict);

@@ -49,6 +49,14 @@ export class MemoryStorage {
     return (await this.records(entity)).filter((record) => record.store === storeId);
   }
 
+  async recordsByIds(entity, ids) {
+    return ids.map((id) => this.recordMap.get(`${entity}:${id}`)).filter(Boolean).map((r) => structuredClone(r));
+  }
+
+  async openVisits() {
+    return (await this.records('visit')).filter((visit) => !visit.check_out_at && !visit.deleted);
+  }
+
   async conflicts() {
     return [...this.conflictMap.values()].map((conflict) => structuredClone(conflict));
   }
