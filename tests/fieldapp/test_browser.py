@@ -325,6 +325,7 @@ def test_a_visit_offline_then_synced_and_reviewed(shop, phone, people, tmp_path)
     page.get_by_role("link", name="Stores", exact=True).click()
     page.get_by_role("link", name="Kiosk Rathaus").click()
     expect()(page.get_by_text("Verified:")).to_be_visible()
+    page.get_by_role("heading", name="Visits").scroll_into_view_if_needed()
     shot(page, "store-verified")
 
     # A manager sends the survey back: the fix task reaches the phone at the next sync.

@@ -793,6 +793,11 @@ class SurveyForm {
     this.positionLine = h('p', { class: 'meta', 'aria-live': 'polite' });
     this.photoList = h('ul', { class: 'photos' });
     this.formError = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    const refused = this.fixSeq ? (await client.rejected()).find((entry) => entry.seq === this.fixSeq) : null;
+    if (refused) {
+      this.formError.textContent = `The server refused this change: ${errorsText(refused.errors)} Correct it and save again.`;
+      this.formError.hidden = false;
+    }
     this.controls = {};
     this.fieldBoxes = {};
     const groups = new Map();
@@ -1090,7 +1095,15 @@ class SurveyForm {
         if (['lat', 'lon', 'accuracy_m', 'captured_at'].includes(name) && !this.positionChanged) continue;
         if (JSON.stringify(value) !== JSON.stringify(this.survey[name] ?? defaultOf(name))) changed[name] = value;
       }
-      if (Object.keys(changed).length) await client.change({ entity: 'survey', op: 'update', id: surveyId, fields: changed });
+      const refused = this.fixSeq ? (await client.rejected()).find((entry) => entry.seq === this.fixSeq) : null;
+      if (refused) {
+        // The refused edit goes again with the form's values for its fields, as a new mutation.
+        const corrections = { ...changed };
+        for (const name of Object.keys(refused.fields || {})) if (name in values) corrections[name] = values[name];
+        await client.resend(refused.seq, corrections);
+      } else if (Object.keys(changed).length) {
+        await client.change({ entity: 'survey', op: 'update', id: surveyId, fields: changed });
+      }
     } else {
       surveyId = this.surveyIdForPhotos;
       const fields = { store: this.store.id, ...dropEmpty(values) };
