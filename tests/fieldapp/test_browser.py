@@ -339,7 +339,8 @@ def test_a_visit_offline_then_synced_and_reviewed(shop, phone, people, tmp_path)
     page.get_by_role("button", name="Sync now").click()
     expect()(status(page)).to_contain_text("Synced")
     page.get_by_role("link", name="Day").click()
-    expect()(page.get_by_text("Fix the survey of Kiosk Rathaus")).to_be_visible()
+    expect()(page.get_by_role("heading", name="Today")).to_be_visible()
+    expect()(page.locator("ol.stops")).to_contain_text("Fix the survey of Kiosk Rathaus")
     shot(page, "day-fix-task")
     assert context.outside_requests == []
 
