@@ -2,6 +2,11 @@
 // for other implementations. Every method is async; `commit` applies all its operations
 // or none (IndexedDBStorage does it in one transaction).
 //
+// Reads: getMeta(key); outbox() (entries by seq); record(entity, id); records(entity);
+// recordsOfStore(entity, storeId); recordsByIds(entity, ids); openVisits() (visits
+// without a check-out); conflicts(); blobs() (photo bytes waiting, without the bytes);
+// blob(id). Writes: commit(ops) below; clear() (everything, meta included).
+//
 // commit({meta, outboxAdd, outboxPut, outboxDelete, recordsClear, recordsPut,
 //         recordsDelete, conflictsAdd, conflictsDelete, blobsPut, blobsDelete})
 //   meta: {key: value}; outboxAdd: entries (a `seq` is given, rising); outboxPut: entries
