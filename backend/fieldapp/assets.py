@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from django.conf import settings
+
 APP_ROOT = Path(__file__).resolve().parent / "static" / "fieldapp"
 TEMPLATE_ROOT = Path(__file__).resolve().parent / "templates" / "fieldapp"
 URL_PREFIX = "/app/"
@@ -71,8 +73,9 @@ def shell_files() -> tuple[str, ...]:
 
 @cache
 def build_id() -> str:
-    """One hash of every file of the app: changes whenever any file does."""
-    digest = hashlib.sha256()
+    """One hash of every file of the app and its version: changes whenever any of them
+    does (the version is in the cached config.json the app reports itself by)."""
+    digest = hashlib.sha256(settings.FIELDLINE["APP_VERSION"].encode() + b"\0")
     for name in shell_files():
         file = app_file(name)
         assert file is not None

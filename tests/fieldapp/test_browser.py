@@ -479,3 +479,25 @@ def test_sign_out_warns_about_waiting_changes_revokes_the_token_and_wipes_the_ph
     assert page.evaluate("window.fieldline.client.outbox().then((o) => o.length)") == 0
     assert page.evaluate("window.fieldline.client.records('store').then((r) => r.length)") == 0
     assert Visit.objects.count() == 0
+
+
+def test_an_app_older_than_the_server_accepts_says_so_and_keeps_the_changes(shop, phone):
+    context = phone(at=MARKET)
+    page = signed_in(context)
+    page.route(
+        "**/api/sync/push",
+        lambda route: route.fulfill(
+            status=426,
+            content_type="application/json",
+            body=json.dumps({"detail": "upgrade", "min_version": "2.0.0"}),
+        ),
+    )
+    open_store(page, "Markt Hopfen")
+    page.get_by_role("button", name="Check in").click()
+
+    expect()(page.locator("#sync-error")).to_have_text(
+        "This app is older than the server accepts (version 2.0.0 or later). "
+        "Reload the app to update it; your waiting changes are kept."
+    )
+    expect()(status(page)).to_contain_text("1 changes waiting")
+    assert Visit.objects.count() == 0

@@ -191,3 +191,17 @@ def test_gunicorn_with_debug_off_serves_the_whole_app(tmp_path):
         assert b'href="/app/"' in body
     finally:
         server.stop()
+
+
+def test_a_new_app_version_names_a_new_service_worker_cache(client, settings):
+    before = client.get("/app/sw.js").content
+    settings.FIELDLINE = {**settings.FIELDLINE, "APP_VERSION": "9.9.9"}
+    build_id.cache_clear()
+    try:
+        after = client.get("/app/sw.js").content
+    finally:
+        build_id.cache_clear()
+
+    assert re.search(rb"fieldline-app-(\w+)", before).group(1) != re.search(
+        rb"fieldline-app-(\w+)", after
+    ).group(1)

@@ -62,6 +62,11 @@ class App {
     });
     setInterval(() => this.syncNow(), Math.max(30, this.config.sync_every_s) * 1000);
     if ('serviceWorker' in navigator) {
+      const updating = Boolean(navigator.serviceWorker.controller);
+      navigator.serviceWorker.addEventListener('controllerchange', () => {
+        // A new version was installed while this page ran the old one.
+        if (updating) this.toast('A new version of the app is ready: it starts the next time you open the app.');
+      });
       navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
     }
     this.user = (await this.client.token()) ? await this.client.user() : null;
