@@ -20,7 +20,6 @@ from django.utils import timezone
 from knox.models import AuthToken
 from PIL import Image
 
-from accounts.models import Role
 from stores.models import Store
 from surveys.models import Photo, SiteSurvey, SurveyTemplate
 from surveys.selectors import review_queue
@@ -449,8 +448,15 @@ def test_a_push_whose_answer_was_lost_is_answered_from_idempotency(shop, phone):
     assert visit.version == 1
     assert ChangeLog.objects.filter(record_id=visit.pk).count() == 1
     assert AppliedMutation.objects.filter(mutation_id__in=sent).count() == 1
-    assert Task.objects.filter(assignee=shop["rep"]).count() == 1
-    assert shop["rep"].role == Role.REP
+
+    # A task's status changed on the store page reaches the server, and the day drops it.
+    open_store(page, "Markt Hopfen")
+    page.get_by_label("Status of Show the new sandwiches").select_option("done")
+    expect()(status(page)).to_contain_text("1 changes waiting")
+    expect()(status(page)).to_contain_text("Synced")
+    assert Task.objects.get(assignee=shop["rep"]).status == "done"
+    page.get_by_role("link", name="Day").click()
+    expect()(page.get_by_text("No open tasks for today.")).to_be_visible()
 
 
 def test_sign_out_warns_about_waiting_changes_revokes_the_token_and_wipes_the_phone(shop, phone):
