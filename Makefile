@@ -38,8 +38,9 @@ test: install browser
 	@if command -v node >/dev/null && command -v npm >/dev/null; then \
 		npm ci --prefix tests/clients --no-audit --no-fund; \
 	else echo "node not found: skipping WatermelonDB client tests"; fi
-	@if command -v node >/dev/null; then node --test tests/fieldapp/; \
-	elif [ -n "$$CI" ]; then echo "node is required under CI for the app's sync client tests"; exit 1; \
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+		npm ci --prefix tests/fieldapp --no-audit --no-fund && node --test tests/fieldapp/; \
+	elif [ -n "$$CI" ]; then echo "node and npm are required under CI for the app's sync client tests"; exit 1; \
 	else echo "node not found: skipping the app's sync client tests"; fi
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

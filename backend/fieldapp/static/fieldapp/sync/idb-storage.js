@@ -112,6 +112,18 @@ export class IndexedDBStorage {
       tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
       tx.onerror = () => reject(tx.error);
     });
+    try {
+      this.queue(tx, ops);
+    } catch (error) {
+      // A bad operation (e.g. a record without an id) must not leave the others applied.
+      tx.abort();
+      await done.catch(() => {});
+      throw error;
+    }
+    await done;
+  }
+
+  queue(tx, ops) {
     const meta = tx.objectStore('meta');
     const outbox = tx.objectStore('outbox');
     const records = tx.objectStore('records');
@@ -135,7 +147,6 @@ export class IndexedDBStorage {
     for (const key of ops.conflictsDelete || []) conflicts.delete(key);
     for (const blob of ops.blobsPut || []) blobs.put(blob);
     for (const id of ops.blobsDelete || []) blobs.delete(id);
-    await done;
   }
 
   async clear() {

@@ -80,6 +80,9 @@ export class MemoryStorage {
     for (const entry of ops.outboxPut || []) {
       if (!this.outboxEntries.has(entry.seq)) throw new Error(`no outbox entry ${entry.seq}`);
     }
+    for (const { record } of ops.recordsPut || []) {
+      if (typeof record?.id !== 'string') throw new Error('a record needs an id');
+    }
     for (const [key, value] of Object.entries(ops.meta || {})) this.meta.set(key, structuredClone(value));
     for (const seq of ops.outboxDelete || []) this.outboxEntries.delete(seq);
     for (const entry of ops.outboxPut || []) this.outboxEntries.set(entry.seq, structuredClone(entry));
