@@ -392,3 +392,19 @@ test('open visits and records by id include the edits waiting on the phone', asy
   assert.deepEqual(some.map((visit) => visit.id).sort(), [closedHere, fresh].sort());
   assert.equal(some.find((visit) => visit.id === closedHere).check_out_at, '2026-12-04T10:00:00Z');
 });
+
+test('a request the network never answers counts as offline after the timeout; the outbox stays', async () => {
+  const { server, client } = await signedIn({ timeoutMs: 50 });
+  await client.change({ entity: 'followup', op: 'create', fields: { note: 'x' } });
+  client.fetch = (url, init) =>
+    new Promise((resolve, reject) => {
+      init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+    });
+
+  await assert.rejects(client.sync(), (error) => error.kind === 'offline' && /did not answer in time/.test(error.message));
+
+  assert.equal(await client.pendingCount(), 1);
+  client.fetch = server.fetch;
+  await client.sync(); // the single-flight sync was released
+  assert.equal(await client.pendingCount(), 0);
+});

@@ -1069,6 +1069,22 @@ class SurveyForm {
               { class: 'photo' },
               blob ? h('img', { src: URL.createObjectURL(blob), alt: `${label(PHOTO_SECTIONS, photo.section)} photo`, width: '96', height: '96' }) : null,
               h('span', {}, `${label(PHOTO_SECTIONS, photo.section)} · ${state} · ${photo.sha256.slice(0, 8)}`),
+              blob
+                ? h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'button small danger',
+                      'aria-label': `Remove ${label(PHOTO_SECTIONS, photo.section)} photo`,
+                      onclick: () => {
+                        this.staged = this.staged.filter((candidate) => candidate !== photo);
+                        this.renderPhotos();
+                        this.update();
+                      },
+                    },
+                    'Remove',
+                  )
+                : null,
             ),
           )
         : h('li', { class: 'muted' }, 'No photos yet.'),

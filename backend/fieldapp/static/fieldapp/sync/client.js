@@ -10,6 +10,8 @@
 export const PROTOCOL_ENTITIES = ['store', 'survey', 'visit', 'task', 'photo', 'followup'];
 export const MAX_PUSH_BATCH = 500;
 export const DEFAULT_PULL_LIMIT = 1000;
+// Photo bytes (up to 10 MB) on a slow network take longer than a page of records.
+const UPLOAD_TIMEOUT_MS = 300_000;
 
 /** Why a sync or a request failed, in a form the app can put into words. */
 export class SyncError extends Error {
@@ -69,6 +71,8 @@ export class SyncClient {
    * @param {(state: object) => void} [options.onState]
    * @param {number} [options.pushBatch]
    * @param {number} [options.pullLimit]
+   * @param {number} [options.timeoutMs]  a request with no answer by then counts as offline
+   *   (a dead network must not hold the sync, which runs one at a time, for ever)
    */
   constructor(options) {
     this.storage = options.storage;
@@ -81,6 +85,7 @@ export class SyncClient {
     this.onState = options.onState ?? (() => {});
     this.pushBatch = Math.min(options.pushBatch ?? MAX_PUSH_BATCH, MAX_PUSH_BATCH);
     this.pullLimit = options.pullLimit ?? DEFAULT_PULL_LIMIT;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
     this.running = null;
     this.state = { phase: 'idle', progress: null, error: null };
   }
@@ -146,7 +151,7 @@ export class SyncClient {
   // --- HTTP ----------------------------------------------------------------------------
 
   /** A request to the server with the token and the 1.1 device headers. */
-  async request(method, path, { json, body, headers = {}, anonymous = false } = {}) {
+  async request(method, path, { json, body, headers = {}, anonymous = false, timeoutMs } = {}) {
     const sent = {
       Accept: 'application/json',
       'X-Device-Id': await this.deviceId(),
@@ -163,10 +168,17 @@ export class SyncClient {
       body = JSON.stringify(json);
     }
     let answer;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs ?? this.timeoutMs);
     try {
-      answer = await this.fetch(this.baseUrl + path, { method, headers: sent, body });
+      answer = await this.fetch(this.baseUrl + path, { method, headers: sent, body, signal: abort.signal });
     } catch (error) {
-      throw new SyncError('offline', 'No connection to the server.', { body: String(error) });
+      const message = abort.signal.aborted
+        ? 'The server did not answer in time.'
+        : 'No connection to the server.';
+      throw new SyncError('offline', message, { body: String(error) });
+    } finally {
+      clearTimeout(timer);
     }
     if (answer.status === 426) {
       const detail = await readJson(answer);
@@ -491,7 +503,7 @@ export class SyncClient {
         const headers = { 'Content-Type': contentType, ...(target.headers || {}) };
         if (path) {
           // Our own server (local storage): with the token and device headers.
-          sent = await this.request(target.method || 'PUT', path, { body: blob, headers });
+          sent = await this.request(target.method || 'PUT', path, { body: blob, headers, timeoutMs: UPLOAD_TIMEOUT_MS });
         } else {
           sent = await this.fetch(target.url, { method: target.method || 'PUT', body: blob, headers });
         }
@@ -507,6 +519,7 @@ export class SyncClient {
     const put = await this.request('PUT', `${base}/content`, {
       body: blob,
       headers: { 'Content-Type': contentType },
+      timeoutMs: UPLOAD_TIMEOUT_MS,
     });
     return put.status === 200 || put.status === 201;
   }
