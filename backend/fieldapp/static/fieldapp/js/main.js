@@ -134,6 +134,12 @@ class App {
       }
       this.progress.setAttribute('aria-label', `Received ${progress.received} records`);
       this.screen?.onProgress?.(progress);
+      // Protocol 1.1 sends the open tasks, their stores and templates first (tier 0): the
+      // rep can start the day while the rest of the scope arrives.
+      if (!this.firstSyncDone && (progress.tier > 0 || (progress.tier === 0 && progress.tierComplete))) {
+        this.firstSyncDone = true;
+        this.client.storage.commit({ meta: { first_sync_done: true } }).then(() => this.route());
+      }
     } else if (state.phase === 'idle') {
       this.progress.hidden = true;
     }
