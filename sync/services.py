@@ -311,8 +311,13 @@ class _Batch:
             if names and result.record is not None and record is not None:
                 spec = get_entity(mutation.entity)
                 assert spec is not None
+                wire = {*spec.readonly, *spec.field_names}
                 result.record.update(
-                    {name: wire_value(getattr(record, name)) for name in spec.readonly}
+                    {
+                        name: wire_value(getattr(record, name))
+                        for name in wire
+                        if name in spec.readonly or name in names
+                    }
                 )
         return results
 

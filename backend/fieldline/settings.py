@@ -403,6 +403,10 @@ FIELDLINE = {
     ),
     # A follow-up date from a call outcome may lie at most this many days ahead.
     "CALL_NEXT_CONTACT_MAX_DAYS": env.int("FIELDLINE_CALL_NEXT_CONTACT_MAX_DAYS", default=365),
+    # A store that said "not interested" on a call gets no reactivation call for this long.
+    "CALL_NOT_INTERESTED_PAUSE_DAYS": env.int(
+        "FIELDLINE_CALL_NOT_INTERESTED_PAUSE_DAYS", default=90
+    ),
     # HQ map: a store whose latest survey scores below this is drawn as "poor".
     "MAP_SCORE_POOR_BELOW": env.float("FIELDLINE_MAP_SCORE_POOR_BELOW", default=0.5),
     # HQ analytics: the daily orders chart covers this many days.

@@ -73,6 +73,12 @@ class Store(SyncableModel):
     )
     # Set when a manager merged this store into another (its tombstone then says where).
     merged_into = models.UUIDField(null=True, blank=True, editable=False)
+    # A call found the number wrong: the store leaves the call queues until someone
+    # corrects `phone`, which sets this again (stores.syncing).
+    phone_verified = models.BooleanField(default=True)
+    # A call found the store closed for good: its manager closes it (status `churned`, which
+    # clears this) or clears it; until then it is called no more.
+    closing_proposed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(SyncableModel.Meta):
         indexes = [

@@ -79,7 +79,19 @@ class StoreWireSerializer(WireSerializer):
             "tag_kinds",
             "opening_hours",
             "geofence_radius_m",
+            "phone_verified",
+            "closing_proposed_at",
         ]
+        extra_kwargs = {
+            "phone_verified": {
+                "help_text": "False after a call found the number wrong; a corrected `phone` "
+                "sets it again."
+            },
+            "closing_proposed_at": {
+                "help_text": "When a call found the store closed for good: its manager sets "
+                "the status to `churned` (which clears this) or clears it."
+            },
+        }
 
     def validate_phone(self, value: str) -> str:
         if not value:

@@ -1,6 +1,8 @@
 """The store as a syncable entity."""
 
-from stores.models import Store
+from collections.abc import Collection, Sequence
+
+from stores.models import Store, StoreStatus
 from stores.serializers import StoreWireSerializer
 from sync.merge import Policy
 from sync.registry import (
@@ -10,8 +12,28 @@ from sync.registry import (
     FieldSpec,
     RefKind,
     ScopeRule,
+    Touched,
+    WriteContext,
     register,
 )
+
+
+def store_derive(
+    touched: Sequence[Touched], data: object, context: WriteContext
+) -> Collection[str]:
+    """What call outcomes set is undone by the change that answers it: a new phone number
+    is one to try (verified again), a closed store needs no closing proposal."""
+    names: set[str] = set()
+    for item in touched:
+        store = item.record
+        if "phone" in item.changed and "phone_verified" not in item.changed:
+            store.phone_verified = True
+            names.add("phone_verified")
+        if "status" in item.changed and store.status == StoreStatus.CHURNED:
+            store.closing_proposed_at = None
+            names.add("closing_proposed_at")
+    return names
+
 
 STORE = register(
     EntitySpec(
@@ -40,10 +62,14 @@ STORE = register(
             FieldSpec("tags", policy=Policy.UNION, writers=OFFICE_ROLES),
             FieldSpec("opening_hours", writers=ALL_ROLES),
             FieldSpec("geofence_radius_m", writers=OFFICE_ROLES),
+            # Set by call outcomes (crm.calls); the office may correct them.
+            FieldSpec("phone_verified", policy=Policy.SERVER, writers=OFFICE_ROLES),
+            FieldSpec("closing_proposed_at", policy=Policy.SERVER, writers=OFFICE_ROLES),
         ),
         # Server-set: the store a merged duplicate went into; the kinds of computed tags.
         readonly=("merged_into", "tag_kinds"),
         scope_rule=ScopeRule(owner="owner", region="region"),
         deleters=OFFICE_ROLES,
+        derive=store_derive,
     )
 )

@@ -167,7 +167,18 @@ class CallReleaseApi(APIView):
 
 
 class CallCompleteInputSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=CallOutcome.choices)
+    outcome = serializers.ChoiceField(
+        choices=CallOutcome.choices,
+        help_text="What each outcome does besides closing the call: `wrong_number` marks the "
+        "store's phone unverified (`phone_verified` false, synced to the rep) and keeps it out "
+        "of every call queue until someone corrects the number; `store_closed` proposes the "
+        "store to its manager for closing (`closing_proposed_at`, listed by "
+        "`GET /api/stores/?closing_proposed=true`) and keeps it out of the queues until the "
+        "manager decides; `reached_no_interest` pauses the store's reactivation calls for "
+        'FIELDLINE["CALL_NOT_INTERESTED_PAUSE_DAYS"] (90) days; `callback_requested` needs '
+        "`next_contact_on`. Any outcome with `next_contact_on` leaves a follow-up for the "
+        "store's rep.",
+    )
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     next_contact_on = serializers.DateField(
         required=False,

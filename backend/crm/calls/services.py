@@ -7,7 +7,10 @@ one, and one new-customer callback per configured day. Only stores with a phone 
 are queued. A claim is not for ever: the agent (or the region's manager, or HQ) may give a
 call back, and a claim older than FIELDLINE["CALL_CLAIM_TIMEOUT_HOURS"] is given back by
 the periodic fill. An outcome with a next-contact date leaves a follow-up for the store's rep,
-written through the sync engine so that the rep's phone pulls it.
+written through the sync engine so that the rep's phone pulls it. Outcomes change the store
+too (`OUTCOME_STORE_CHANGES`): a wrong number takes it out of the queues until the number is
+corrected, a store found closed is proposed to its manager for closing, and "not
+interested" pauses its reactivation calls.
 """
 
 import datetime as dt
@@ -27,7 +30,7 @@ from crm.calls.selectors import call_scope
 from crm.orders.models import Order
 from stores.models import Store, StoreStatus
 from surveys.models import SiteSurvey
-from sync.bulk import bulk_create_records
+from sync.bulk import bulk_create_records, bulk_update_records
 from sync.models import ChangeSource
 
 CHUNK = 1000
@@ -63,7 +66,23 @@ def _blocked(queue: str, *, now: dt.datetime, repeat: bool) -> Q:
 
 
 def _callable_stores() -> QuerySet[Store]:
-    return Store.objects.filter(deleted=False).exclude(phone="")
+    """Stores worth a call: a number not known to be wrong, not proposed for closing."""
+    return Store.objects.filter(
+        deleted=False, phone_verified=True, closing_proposed_at__isnull=True
+    ).exclude(phone="")
+
+
+def _not_interested_lately(*, now: dt.datetime) -> Q:
+    """Stores that said "not interested" on a call within the pause: no reactivation call
+    until it has passed (CALL_NOT_INTERESTED_PAUSE_DAYS)."""
+    since = now - dt.timedelta(days=settings.FIELDLINE["CALL_NOT_INTERESTED_PAUSE_DAYS"])
+    said_no = Call.objects.filter(
+        store=OuterRef("pk"),
+        status=CallStatus.DONE,
+        outcome=CallOutcome.REACHED_NO_INTEREST,
+        completed_at__gte=since,
+    )
+    return Q(Exists(said_no))
 
 
 def _insert_calls(calls: Sequence[Call]) -> int:
@@ -90,6 +109,7 @@ def calls_queue_reactivation(
             _callable_stores()
             .filter(pk__in=ids[start : start + CHUNK])
             .exclude(_blocked(CallQueue.REACTIVATION, now=now, repeat=True))
+            .exclude(_not_interested_lately(now=now))
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -249,6 +269,29 @@ def _queue_new_customer_callbacks(*, today: dt.date, now: dt.datetime) -> int:
     )
 
 
+# What an outcome changes on the store, through the sync engine so the rep's phone learns
+# it: a wrong number is marked unverified (the store leaves the call queues until the number
+# is corrected); a store found closed is proposed to its manager for closing.
+OUTCOME_STORE_CHANGES = {
+    CallOutcome.WRONG_NUMBER: lambda now: {"phone_verified": False},
+    CallOutcome.STORE_CLOSED: lambda now: {"closing_proposed_at": now},
+}
+
+
+def _store_learns_outcome(*, call: Call, outcome: str, actor: User, now: dt.datetime) -> None:
+    change = OUTCOME_STORE_CHANGES.get(outcome)
+    if change is None:
+        return
+    bulk_update_records(
+        entity="store",
+        values_by_id={call.store_id: change(now)},
+        actor=actor,
+        source=ChangeSource.REST,
+        device_id=f"call-{call.pk}",
+        at=now,
+    )
+
+
 # --- working a call ---------------------------------------------------------------------
 
 
@@ -390,6 +433,7 @@ def call_complete(
             device_id=f"call-{call.pk}",
             at=now,
         )
+    _store_learns_outcome(call=call, outcome=outcome, actor=actor, now=now)
     call.status = CallStatus.DONE
     call.outcome = outcome
     call.notes = notes
