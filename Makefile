@@ -43,6 +43,10 @@ test: install browser
 	@if command -v node >/dev/null && command -v npm >/dev/null; then \
 		npm ci --prefix tests/clients --no-audit --no-fund; \
 	else echo "node not found: skipping WatermelonDB client tests"; fi
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+		npm ci --prefix tests/fieldapp --no-audit --no-fund && node --test tests/fieldapp/; \
+	elif [ -n "$$CI" ]; then echo "node and npm are required under CI for the app's sync client tests"; exit 1; \
+	else echo "node not found: skipping the app's sync client tests"; fi
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The edit-test loop: the whole suite but the tests that start a server, a browser, a
@@ -58,6 +62,8 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Generating the schema reads the code only; the demo settings do for it.
+schema: export DEBUG := true
 schema: install
 	$(MANAGE) spectacular --file api_schema/openapi.yaml --validate
 

@@ -31,6 +31,8 @@ _ENV_NAMES: dict[str, str | None] = {
     "BODY_LIMITS": None,
     "TAG_MODELS": None,
     "CALL_SLA_HOURS": None,
+    # Computed from the object storage settings in settings.py, with its own variable there.
+    "APP_CONNECT_SRC": None,
 }
 # The nested thresholds' entries that have a variable of their own:
 # (key, entry, field of the entry or None for the entry itself, variable, type).
@@ -209,6 +211,14 @@ class FieldlineSettings:
     CALL_NEXT_CONTACT_MAX_DAYS: int = 365
     # A store that said "not interested" on a call gets no reactivation call for this long.
     CALL_NOT_INTERESTED_PAUSE_DAYS: int = 90
+    # The rep's app (/app/). The semantic version it sends as X-App-Version: raise it with
+    # every release of the app's files, so a server's minimum version can turn old copies
+    # away. While open and online it syncs every APP_SYNC_EVERY_S (and on start, on
+    # reconnect, on demand). APP_CONNECT_SRC: origins besides its own it may send requests
+    # to (the object store of presigned photo uploads; settings.py derives the default).
+    APP_VERSION: str = "1.0.0"
+    APP_SYNC_EVERY_S: int = 180
+    APP_CONNECT_SRC: list[str] = field(default_factory=list)
     # HQ map: a store whose latest survey scores below this is drawn as "poor".
     MAP_SCORE_POOR_BELOW: float = 0.5
     # HQ analytics: the daily orders chart covers this many days.

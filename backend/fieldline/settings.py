@@ -7,6 +7,7 @@ production hardening below applies and `manage.py check --deploy` is clean.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "reports",
     "hq",
     "demo",
+    "fieldapp",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +268,19 @@ SPECTACULAR_SETTINGS = {
 # set below overrides the declared value; a key conf.py does not declare yet is kept.
 FIELDLINE = {
     **environment_values(env),
+    # The rep's app may send requests to these origins besides its own (CSP connect-src):
+    # the object store that presigned photo uploads go to. Default: the S3 endpoint's
+    # origin when a bucket is named (AWS itself without one).
+    "APP_CONNECT_SRC": env.list(
+        "FIELDLINE_APP_CONNECT_SRC",
+        default=(
+            []
+            if not AWS_STORAGE_BUCKET_NAME
+            else ["https://*.amazonaws.com"]
+            if not AWS_S3_ENDPOINT_URL
+            else ["{0.scheme}://{0.netloc}".format(urlsplit(AWS_S3_ENDPOINT_URL))]
+        ),
+    ),
 }
 
 LOGGING = {

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.apis import LogoutApi, MeApi, TokenApi
+from fieldline.views import landing
 from photos.apis import PhotoViewSet
 from stores.apis import StoreDuplicatesApi, StoreMergeApi, StoresNearbyApi, StoreViewSet
 from surveys.apis import SurveyViewSet
@@ -56,6 +57,8 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
     path("hq/", include("hq.urls")),
+    path("app/", include("fieldapp.urls")),
+    path("", landing, name="landing"),
 ]
 
 handler400 = "fieldline.errors.bad_request"

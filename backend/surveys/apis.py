@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsHQ, IsOffice
 from surveys.filters import SurveyFilter, SurveyTemplateFilter
 from surveys.models import SurveyReview, SurveyTemplate
-from surveys.selectors import survey_completeness, survey_list
+from surveys.selectors import survey_completeness, survey_list, templates_in_force
 from surveys.serializers import (
     SurveyCompletenessSerializer,
     SurveyReviewInputSerializer,
@@ -46,6 +46,15 @@ class SurveyTemplateListApi(ListCreateAPIView):
         payload.is_valid(raise_exception=True)
         template = survey_template_create(actor=request.user, **payload.validated_data)
         return Response(SurveyTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
+
+
+class SurveyTemplatesInForceApi(APIView):
+    """The template in force for each trade-area type, for every signed-in user: phones
+    render the survey form from it and show the completeness score as the rep fills it."""
+
+    @extend_schema(responses={200: SurveyTemplateSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(SurveyTemplateSerializer(templates_in_force(), many=True).data)
 
 
 class SurveyCompletenessApi(APIView):

@@ -189,6 +189,17 @@ def uploaded_photos(section: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def templates_in_force() -> QuerySet[SurveyTemplate]:
+    """The latest version of each trade-area type's template: what a new survey is
+    scored against, and what the rep's app renders its form from."""
+    latest = (
+        SurveyTemplate.objects.filter(trade_area_type=OuterRef("trade_area_type"))
+        .order_by("-version")
+        .values("version")[:1]
+    )
+    return SurveyTemplate.objects.filter(version=Subquery(latest)).order_by("trade_area_type")
+
+
 def template_rules() -> list[TemplateRules]:
     return [
         TemplateRules.of(t) for t in SurveyTemplate.objects.order_by("trade_area_type", "version")

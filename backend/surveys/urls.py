@@ -7,10 +7,16 @@ from surveys.apis import (
     SurveyReviewApi,
     SurveyReviewListApi,
     SurveyTemplateListApi,
+    SurveyTemplatesInForceApi,
 )
 
 urlpatterns = [
     path("survey-templates/", SurveyTemplateListApi.as_view(), name="survey-templates"),
+    path(
+        "survey-templates/current",
+        SurveyTemplatesInForceApi.as_view(),
+        name="survey-templates-current",
+    ),
     path(
         "surveys/<uuid:pk>/completeness",
         SurveyCompletenessApi.as_view(),
