@@ -169,10 +169,12 @@ class FieldlineSettings:
     SUBSIDY_BUDGET_ALERT_SHARE: float = 0.90
     SUBSIDY_ALERT_MIN_DAYS: int = 14
     SUBSIDY_ALERT_MIN_UPLIFT: float = 0.0
-    # Tags computed by the analytics recompute (crm/analytics/tags.py). Fact tags:
-    # `new_customer` for a first order at most this many days ago; `high_footfall` from this
-    # many weekday passers-by in the latest survey.
-    TAG_NEW_CUSTOMER_DAYS: int = 30
+    # Tags computed by the analytics recompute (crm/analytics/tags.py). Fact tags: a store
+    # is a `new_customer` from its first order until this order, which makes it
+    # `established` (the order from which the relationship has been found to be stable;
+    # new-customer callbacks stop then); `high_footfall` from this many weekday passers-by
+    # in the latest survey.
+    ESTABLISHED_FROM_ORDER: int = 9
     TAG_HIGH_FOOTFALL: int = 500
     # Model tags: a weighted sum of site and sales features (each in [0, 1]; names in
     # crm/analytics/tags.py MODEL_FEATURES) reaching `min_score`.

@@ -204,7 +204,7 @@ def analytics_recompute(
 class TagConfig:
     """The tag thresholds of one recompute, and every tag name the recompute owns."""
 
-    new_customer_days: int
+    established_from_order: int
     high_footfall: int
     models: dict[str, Any]
     owned: frozenset[str]
@@ -214,7 +214,7 @@ class TagConfig:
         conf = fieldline_settings
         models = conf.TAG_MODELS
         return cls(
-            new_customer_days=conf.TAG_NEW_CUSTOMER_DAYS,
+            established_from_order=conf.ESTABLISHED_FROM_ORDER,
             high_footfall=conf.TAG_HIGH_FOOTFALL,
             models=models,
             owned=frozenset(computed_tag_names(models_conf=models) | set(rule_names)),
@@ -222,7 +222,7 @@ class TagConfig:
 
     def wire(self) -> dict[str, Any]:
         return {
-            "new_customer_days": self.new_customer_days,
+            "established_from_order": self.established_from_order,
             "high_footfall": self.high_footfall,
             "models": self.models,
         }
@@ -282,7 +282,7 @@ def _store_tags(
         facts=replace(facts, features=features),
         rules=rules,
         models_conf=conf.models,
-        new_customer_days=conf.new_customer_days,
+        established_from_order=conf.established_from_order,
         high_footfall=conf.high_footfall,
     )
 

@@ -2,7 +2,8 @@
 
 Four kinds, so that a manager can tell a fact from a guess:
 
-- fact: read off the data (`has_survey`, `new_customer`, `high_footfall`, `has_<equipment>`);
+- fact: read off the data (`has_survey`, `new_customer` then `established`, `high_footfall`,
+  `has_<equipment>`);
 - model: a weighted sum of features against a cut (FIELDLINE["TAG_MODELS"]);
 - predicted: what the analytics expect (`churn_risk`: flagged by the churn warning);
 - rule: HQ's own tags (`TagRule`), a list of {field, op, value} conditions that must all
@@ -36,6 +37,7 @@ TAGGED_EQUIPMENT = ("coffee_machine", "microwave", "hot_food_cabinet", "bake_off
 FACT_TAGS = (
     "has_survey",
     "new_customer",
+    "established",
     "high_footfall",
     *(f"has_{item}" for item in TAGGED_EQUIPMENT),
 )
@@ -98,15 +100,21 @@ MODEL_FEATURES = (
 )
 
 
-def fact_tags(*, facts: StoreFacts, new_customer_days: int, high_footfall: int) -> set[str]:
+def customer_stage(*, orders: int, established_from_order: int) -> str | None:
+    """A store's stage as a customer: `new_customer` from its first order until the order
+    that makes it `established`; None before its first order."""
+    if orders <= 0:
+        return None
+    return "established" if orders >= established_from_order else "new_customer"
+
+
+def fact_tags(*, facts: StoreFacts, established_from_order: int, high_footfall: int) -> set[str]:
     tags = {f"has_{item}" for item in facts.equipment if item in TAGGED_EQUIPMENT}
     if facts.has_survey:
         tags.add("has_survey")
-    if (
-        facts.days_since_first_order is not None
-        and facts.days_since_first_order <= new_customer_days
-    ):
-        tags.add("new_customer")
+    stage = customer_stage(orders=facts.orders, established_from_order=established_from_order)
+    if stage is not None:
+        tags.add(stage)
     if facts.footfall_weekday is not None and facts.footfall_weekday >= high_footfall:
         tags.add("high_footfall")
     return tags
@@ -284,13 +292,13 @@ def store_tags(
     facts: StoreFacts,
     rules: Sequence[RuleTag],
     models_conf: Mapping[str, Any],
-    new_customer_days: int,
+    established_from_order: int,
     high_footfall: int,
 ) -> dict[str, str]:
     """The computed tags of one store, each with its kind."""
     kinds: dict[str, str] = {}
     for tag in fact_tags(
-        facts=facts, new_customer_days=new_customer_days, high_footfall=high_footfall
+        facts=facts, established_from_order=established_from_order, high_footfall=high_footfall
     ):
         kinds[tag] = TagKind.FACT
     for tag in model_tags(features=facts.features, models_conf=models_conf):

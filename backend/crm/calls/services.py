@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from django.db import transaction
-from django.db.models import Exists, F, Min, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Min, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -230,8 +230,9 @@ def _queue_new_customer_callbacks(*, today: dt.date, now: dt.datetime) -> int:
             store__deleted=False, order_date__lte=today, store_id__in=_callable_stores()
         )
         .values("store_id")
-        .annotate(first=Min("order_date"))
-        .filter(first__gt=oldest)
+        .annotate(first=Min("order_date"), orders=Count("id"))
+        # Established customers (DOMAIN: from the ninth order) need no new-customer care.
+        .filter(first__gt=oldest, orders__lt=fieldline_settings.ESTABLISHED_FROM_ORDER)
         .order_by()
         .values_list("store_id", "first")
     )

@@ -75,12 +75,13 @@ def test_recompute_writes_segments_and_grades_through_the_sync_engine(history, p
     assert stores["s6"].grade == "C"
     s1 = stores["s1"]
     assert s1.version == 2
-    # Rising orders, one in the window: the `growing` model tag (0.7 x 1 + 0.3 x 1).
+    # Rising orders, one in the window: the `growing` model tag (0.7 x 1 + 0.3 x 1); four
+    # orders in all: a new customer still.
     assert ChangeLog.objects.filter(record_id=s1.pk, op="update").get().new_values == {
         "segment": "early_growth",
         "grade": "B",
-        "tags": ["growing"],
-        "tag_kinds": {"growing": "model"},
+        "tags": ["growing", "new_customer"],
+        "tag_kinds": {"growing": "model", "new_customer": "fact"},
     }
     run = AnalyticsRun.objects.get()
     assert run == result.run

@@ -116,4 +116,4 @@ def test_a_celery_worker_runs_the_requested_recompute(people):
     segments = dict(Store.objects.values_list("name", "segment"))
     assert segments == EXPECTED_SEGMENTS
     assert AnalyticsRun.objects.count() == 1
-    assert Store.objects.get(pk=history["s7"]).tags == ["churn_risk"]
+    assert Store.objects.get(pk=history["s7"]).tags == ["churn_risk", "new_customer"]

@@ -5,18 +5,23 @@ store  fact                                                   model             
 s1     -                                                      growing                  -
 s2     has_coffee_machine/_hot_food_cabinet/_microwave,       lunch_potential          churn_risk
        has_survey, high_footfall
-s3     new_customer (first order 5 days ago)                  growing                  -
-s4     new_customer (3 days)                                  growing                  -
+s3     new_customer (one order)                               growing                  -
+s4     new_customer (two orders)                              growing                  -
 s5     has_microwave, has_survey, high_footfall (500 >= 500)  -                        churn_risk
 s7, s9, s10, s11  -                                           -                        churn_risk
 s8     the equipment tags, has_survey, high_footfall,         growing, lunch_potential -
-       new_customer (15 days)
+       new_customer
+Every store with orders has fewer than nine: all but s6 are `new_customer` (none is
+`established`, which takes the ninth order).
 
 growing = 0.7 x intent + 0.3 x (an order in the window) >= 0.8: s1, s3, s4, s8 ordered only
 in the last 45 days (intent 1). lunch_potential = 0.4 x footfall + 0.3 x lunch trade area
 + 0.3 x hot-food equipment share >= 0.6: s2 and s8 (office, full site) score 1; s5
 (residential, 500 passers-by, a microwave) 0.4 x 0.5 + 0 + 0.3 / 3 = 0.3.
 """
+
+import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -27,8 +32,10 @@ from crm.analytics.tags import (
     StoreFacts,
     TagRuleInvalid,
     condition_holds,
+    customer_stage,
     parse_conditions,
 )
+from crm.orders.models import Order
 from stores.models import Store
 from sync.bulk import bulk_update_records
 from sync.models import ChangeLog
@@ -36,7 +43,7 @@ from tests.crm.fixtures import AS_OF, build_history
 
 EQUIPMENT_TAGS = {"has_coffee_machine": "fact", "has_hot_food_cabinet": "fact"}
 EXPECTED = {
-    "s1": {"growing": "model"},
+    "s1": {"growing": "model", "new_customer": "fact"},
     "s2": {
         **EQUIPMENT_TAGS,
         "has_microwave": "fact",
@@ -44,6 +51,7 @@ EXPECTED = {
         "high_footfall": "fact",
         "lunch_potential": "model",
         "churn_risk": "predicted",
+        "new_customer": "fact",
     },
     "s3": {"growing": "model", "new_customer": "fact"},
     "s4": {"growing": "model", "new_customer": "fact"},
@@ -52,9 +60,10 @@ EXPECTED = {
         "has_survey": "fact",
         "high_footfall": "fact",
         "churn_risk": "predicted",
+        "new_customer": "fact",
     },
     "s6": {},
-    "s7": {"churn_risk": "predicted"},
+    "s7": {"churn_risk": "predicted", "new_customer": "fact"},
     "s8": {
         **EQUIPMENT_TAGS,
         "has_microwave": "fact",
@@ -64,9 +73,9 @@ EXPECTED = {
         "growing": "model",
         "new_customer": "fact",
     },
-    "s9": {"churn_risk": "predicted"},
-    "s10": {"churn_risk": "predicted"},
-    "s11": {"churn_risk": "predicted"},
+    "s9": {"churn_risk": "predicted", "new_customer": "fact"},
+    "s10": {"churn_risk": "predicted", "new_customer": "fact"},
+    "s11": {"churn_risk": "predicted", "new_customer": "fact"},
 }
 
 
@@ -96,8 +105,9 @@ def test_recompute_writes_each_stores_computed_tags_with_their_kinds(history, pe
     assert result.run.parameters["tags"]["high_footfall"] == 500
     # Written through the sync engine: the tags are in the store's changelog row.
     change = ChangeLog.objects.get(record_id=history["s7"], op="update")
-    assert change.new_values["tags"] == ["churn_risk"]
-    assert change.new_values["tag_kinds"] == {"churn_risk": "predicted"}
+    assert change.new_values["tags"] == ["churn_risk", "new_customer"]
+    assert change.new_values["tag_kinds"] == {"churn_risk": "predicted", "new_customer": "fact"}
+    assert result.run.parameters["tags"]["established_from_order"] == 9
 
 
 @pytest.mark.django_db
@@ -115,10 +125,10 @@ def test_hand_set_tags_are_kept_and_stale_computed_ones_dropped(history, people)
     analytics_recompute(actor=people["hq"], as_of=AS_OF)
 
     s1, s7 = Store.objects.get(pk=history["s1"]), Store.objects.get(pk=history["s7"])
-    assert s1.tags == ["open_sunday", "key_account", "growing"]
-    assert s1.tag_kinds == {"growing": "model"}
-    assert s7.tags == ["churn_risk"]
-    assert s7.tag_kinds == {"churn_risk": "predicted"}
+    assert s1.tags == ["open_sunday", "key_account", "growing", "new_customer"]
+    assert s1.tag_kinds == {"growing": "model", "new_customer": "fact"}
+    assert s7.tags == ["churn_risk", "new_customer"]
+    assert s7.tag_kinds == {"churn_risk": "predicted", "new_customer": "fact"}
 
 
 @pytest.mark.django_db
@@ -280,3 +290,30 @@ def test_tag_rules_are_written_by_hq_and_read_by_managers(people, client_for):
     deleted = client_for("hq").delete(f"/api/analytics/tag-rules/{rule_id}")
     assert deleted.status_code == 204
     assert not TagRule.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("orders", "stage"),
+    [(0, None), (1, "new_customer"), (8, "new_customer"), (9, "established"), (40, "established")],
+)
+def test_the_ninth_order_ends_the_new_customer_stage(orders, stage):
+    assert customer_stage(orders=orders, established_from_order=9) == stage
+
+
+@pytest.mark.django_db
+def test_a_store_becomes_established_with_its_ninth_order(history, people):
+    s1 = history["s1"]  # four orders
+    for day in range(5):
+        Order.objects.create(
+            external_id=f"extra-{day}",
+            store_id=s1,
+            order_date=AS_OF - dt.timedelta(days=40 + day),
+            amount=Decimal("100"),
+        )
+
+    analytics_recompute(actor=people["hq"], as_of=AS_OF)
+
+    store = Store.objects.get(pk=s1)
+    assert "established" in store.tags
+    assert "new_customer" not in store.tags
+    assert store.tag_kinds["established"] == "fact"

@@ -10,7 +10,7 @@ from crm.calls.models import Call, CallQueue, CallStatus
 from crm.calls.services import call_queues_generate, calls_queue_reactivation
 from stores.models import Store
 from sync.models import ChangeLog
-from tests.crm.calls.test_calls import NOW, open_call, store
+from tests.crm.calls.test_calls import NOW, open_call, order, store
 from tests.sync.phone import Phone
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +120,21 @@ def test_a_rep_may_not_mark_a_number_verified(people, client_for):
 
     assert result["status"] == "rejected"
     assert Store.objects.get(pk=shop).phone_verified is False
+
+
+def test_an_established_customer_gets_no_new_customer_callback(people):
+    """Nine orders make a store established, and new-customer care stops: the day-14
+    callback is not made for it, while a store with eight orders still gets its own."""
+    established, still_new = store(people, "nine orders"), store(people, "eight orders")
+    for shop, count in ((established, 9), (still_new, 8)):
+        for n in range(count):
+            order(shop, "2026-11-16" if n == 0 else f"2026-11-2{n % 9}", n=n)
+
+    call_queues_generate(now=NOW)
+
+    called = set(
+        Call.objects.filter(queue=CallQueue.NEW_CUSTOMER_CALLBACK).values_list(
+            "store_id", flat=True
+        )
+    )
+    assert called == {still_new}
