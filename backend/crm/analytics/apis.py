@@ -17,7 +17,12 @@ from accounts.models import Region, Role
 from accounts.permissions import IsHQ, IsHQOrReadOnly, IsOffice
 from crm.analytics.jobs import analytics_recompute_job
 from crm.analytics.models import AnalyticsRun, TagRule
-from crm.analytics.selectors import churn_warnings, order_anomalies, sales_forecast
+from crm.analytics.selectors import (
+    churn_warnings,
+    latest_order_day,
+    order_anomalies,
+    sales_forecast,
+)
 from crm.analytics.services import (
     TagRuleRejected,
     analytics_run_request,
@@ -89,7 +94,11 @@ class ChurnWarningSerializer(serializers.Serializer):
 
 
 class ChurnQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False, help_text="Default: today.")
+    as_of = serializers.DateField(
+        required=False,
+        help_text="Default: today (churn counts the days a store has gone without ordering, "
+        "up to now).",
+    )
 
 
 class ChurnWarningListApi(APIView):
@@ -114,7 +123,11 @@ class ChurnWarningListApi(APIView):
 
 
 class AnomalyQuerySerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = serializers.DateField(
+        required=False,
+        help_text="Default: the latest day with orders in your scope (orders arrive from "
+        "the ERP a day or two late, so today usually has none yet).",
+    )
     level = serializers.ChoiceField(choices=["store", "region"], default="store")
     flagged = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="Only flagged (or unflagged)."
@@ -165,7 +178,12 @@ class AnomalyListApi(APIView):
         query = AnomalyQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        rows = order_anomalies(actor=request.user, day=params["date"], level=params["level"])
+        day = params.get("date") or latest_order_day(actor=request.user)
+        rows = (
+            order_anomalies(actor=request.user, day=day, level=params["level"])
+            if day is not None
+            else []
+        )
         if params["flagged"] is not None:
             rows = [row for row in rows if row.flagged == params["flagged"]]
         serializer_class = (
@@ -184,7 +202,11 @@ class ForecastQuerySerializer(serializers.Serializer):
         help_text="Default: the manager's region; for HQ all regions.",
     )
     sku = serializers.CharField(required=False, max_length=64, help_text="Default: all sales.")
-    as_of = serializers.DateField(required=False, help_text="Default: today.")
+    as_of = serializers.DateField(
+        required=False,
+        help_text="Default: the latest day with orders in your scope (the window ends there, "
+        "so orders the ERP has not sent yet do not read as a drop in sales).",
+    )
 
 
 class ForecastTypeSerializer(serializers.Serializer):
@@ -226,7 +248,9 @@ class SalesForecastApi(APIView):
             region_code = request.user.region_id
         forecast = sales_forecast(
             actor=request.user,
-            as_of=params.get("as_of") or timezone.localdate(),
+            as_of=params.get("as_of")
+            or latest_order_day(actor=request.user)
+            or timezone.localdate(),
             region=region_code,
             sku=params.get("sku"),
         )

@@ -226,6 +226,17 @@ class AnomalyRow:
     flagged: bool
 
 
+def latest_order_day(*, actor: User, on_or_before: dt.date | None = None) -> dt.date | None:
+    """The latest day with orders from a store `actor` may see (at most `on_or_before`):
+    what a report about "the latest day" means, since orders arrive from the ERP a day or
+    two after they are placed, so today usually has none yet. None: no orders at all."""
+    stores = scoped_queryset(user=actor, model=Store).filter(deleted=False)
+    orders = Order.objects.filter(store__in=stores.values("pk"))
+    if on_or_before is not None:
+        orders = orders.filter(order_date__lte=on_or_before)
+    return orders.aggregate(latest=Max("order_date"))["latest"]
+
+
 def order_anomalies(*, actor: User, day: dt.date, level: str = "store") -> list[AnomalyRow]:
     """Each store (level "store") or region (level "region") that `actor` may see and that
     ordered on `day` or on its baseline day, largest drop first: one GROUP BY with a

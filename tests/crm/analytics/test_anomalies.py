@@ -180,14 +180,14 @@ def test_managers_see_their_region_and_reps_are_refused(stores, client_for):
 def test_the_list_is_paginated_and_validates_its_query(stores, client_for):
     client = client_for("hq")
     page = client.get("/api/analytics/anomalies", {"date": "2026-11-27", "page_size": 2})
-    no_date = client.get("/api/analytics/anomalies")
+    bad_date = client.get("/api/analytics/anomalies", {"date": "2026-13-40"})
     bad_level = client.get("/api/analytics/anomalies", {"date": "2026-11-27", "level": "rep"})
 
     assert page.status_code == 200
     assert (page.json()["count"], len(page.json()["results"])) == (7, 2)
     assert page.json()["next"] is not None
-    assert no_date.status_code == 400
-    assert "date" in no_date.json()
+    assert bad_date.status_code == 400
+    assert "date" in bad_date.json()
     assert bad_level.status_code == 400
     assert "level" in bad_level.json()
 
@@ -199,3 +199,39 @@ def test_each_level_is_one_query(stores, people, level, django_assert_num_querie
         rows = order_anomalies(actor=people["manager_north"], day=FRIDAY, level=level)
 
     assert len(rows) == (6 if level == "store" else 1)
+
+
+@pytest.mark.django_db
+def test_without_a_date_the_latest_day_with_orders_is_reported(stores, client_for):
+    """Orders arrive a day or two late, so "today" usually has none: the default is the
+    latest day that has orders, the Friday here."""
+    asked = client_for("hq").get("/api/analytics/anomalies", {"date": "2026-11-27"})
+
+    default = client_for("hq").get("/api/analytics/anomalies")
+
+    assert default.status_code == 200, default.content
+    assert default.json() == asked.json()
+    assert {row["date"] for row in default.json()["results"]} == {"2026-11-27"}
+
+
+@pytest.mark.django_db
+def test_the_default_day_is_the_latest_in_the_callers_scope(stores, client_for):
+    Order.objects.create(
+        external_id="south-late",
+        store_id=stores["s1"],
+        order_date=FRIDAY + dt.timedelta(1),
+        amount=Decimal("10"),
+    )
+
+    south = client_for("manager_south").get("/api/analytics/anomalies").json()["results"]
+    north = client_for("manager_north").get("/api/analytics/anomalies").json()["results"]
+
+    assert {row["date"] for row in south} == {"2026-11-28"}
+    assert {row["date"] for row in north} == {"2026-11-27"}
+
+
+@pytest.mark.django_db
+def test_without_any_order_there_is_nothing_to_report(people, client_for):
+    response = client_for("hq").get("/api/analytics/anomalies")
+    assert response.status_code == 200
+    assert response.json()["results"] == []

@@ -188,3 +188,14 @@ def test_reps_are_refused_and_managers_kept_to_their_region(stores, client_for):
     assert other.status_code == 403
     assert unknown.status_code == 400
     assert "region" in unknown.json()
+
+
+@pytest.mark.django_db
+def test_the_forecast_window_ends_on_the_latest_day_with_orders_by_default(stores, client_for):
+    manager = client_for("manager_north")
+    latest = Order.objects.filter(store__region="north").latest("order_date").order_date
+
+    default = manager.get("/api/analytics/forecast").json()
+
+    assert default["as_of"] == latest.isoformat()
+    assert default == manager.get("/api/analytics/forecast", {"as_of": latest.isoformat()}).json()
