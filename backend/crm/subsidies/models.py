@@ -89,6 +89,7 @@ class BudgetEntry(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "budget entries"
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -195,6 +196,7 @@ class CouponBatch(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "coupon batches"
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
