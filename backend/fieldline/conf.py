@@ -213,6 +213,13 @@ class FieldlineSettings:
     CALL_NEXT_CONTACT_MAX_DAYS: int = 365
     # A store that said "not interested" on a call gets no reactivation call for this long.
     CALL_NOT_INTERESTED_PAUSE_DAYS: int = 90
+    # Storage retention (reports.retention, daily): export files are removed this many days
+    # after they were made, order-import uploads after their import finished, the bytes and
+    # thumbnails of deleted photos after the deletion; at most RETENTION_BATCH of each a run.
+    EXPORT_RETENTION_DAYS: int = 7
+    IMPORT_UPLOAD_RETENTION_DAYS: int = 30
+    DELETED_PHOTO_RETENTION_DAYS: int = 30
+    RETENTION_BATCH: int = 1000
     # The rep's app (/app/). The semantic version it sends as X-App-Version: raise it with
     # every release of the app's files, so a server's minimum version can turn old copies
     # away. While open and online it syncs every APP_SYNC_EVERY_S (and on start, on

@@ -215,6 +215,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Coupons past their use window give their value back to the budget.
     "expire-coupons": {"task": "crm.jobs.expire_coupons", "schedule": crontab(minute="*/15")},
+    # Export files, import uploads and deleted photos' bytes past their retention period.
+    "storage-retention": {
+        "task": "reports.storage_retention_sweep",
+        "schedule": crontab(hour=env.int("STORAGE_RETENTION_HOUR", default=3), minute=30),
+    },
 }
 
 # Request bodies: a sync push of 500 mutations fits well within this.

@@ -22,6 +22,7 @@ from reports.serializers import (
     ExportJobSerializer,
 )
 from reports.services import (
+    ExportExpired,
     ExportFiltersInvalid,
     ExportNotReady,
     export_job_create,
@@ -159,7 +160,8 @@ class ExportJobApi(APIView):
 
 
 class ExportJobDownloadApi(APIView):
-    """The file of one of your finished export jobs, streamed; 409 while it is not done."""
+    """The file of one of your finished export jobs, streamed; 409 while it is not done, 410
+    once the retention sweep has removed it."""
 
     permission_classes = [IsAuthenticated, IsOffice]
 
@@ -169,6 +171,7 @@ class ExportJobDownloadApi(APIView):
             (200, "text/csv"): OpenApiTypes.STR,
             (200, "application/geo+json"): OpenApiTypes.OBJECT,
             409: OpenApiTypes.OBJECT,
+            410: OpenApiTypes.OBJECT,
         },
     )
     def get(self, request: Request, pk) -> FileResponse | Response:
@@ -179,4 +182,13 @@ class ExportJobDownloadApi(APIView):
             return Response(
                 {"detail": f"The export is {job.status}, not done."},
                 status=status.HTTP_409_CONFLICT,
+            )
+        except ExportExpired:
+            days = fieldline_settings.EXPORT_RETENTION_DAYS
+            return Response(
+                {
+                    "detail": f"This export's file was removed {days} days after it was made; "
+                    "request the export again."
+                },
+                status=status.HTTP_410_GONE,
             )

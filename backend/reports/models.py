@@ -16,6 +16,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired (its file was removed after the retention period)"
 
 
 class ExportJob(models.Model):
@@ -45,3 +46,31 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.status})"
+
+
+class StoredFileKind(models.TextChoices):
+    EXPORT = "export", "Export file"
+    ORDER_IMPORT = "order_import", "Orders import upload"
+    PHOTO = "photo", "Bytes of a deleted photo"
+    THUMBNAIL = "thumbnail", "Thumbnail of a deleted photo"
+
+
+class StoredFileRemoval(models.Model):
+    """One file the retention sweep removed from object storage: what it was, how large,
+    what it belonged to and why it went. Rows are only ever inserted (the audit of what
+    storage no longer holds)."""
+
+    kind = models.CharField(max_length=16, choices=StoredFileKind.choices)
+    name = models.CharField(max_length=255)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    subject_id = models.CharField(
+        max_length=64, blank=True, help_text="The export job, import job or photo it held."
+    )
+    reason = models.CharField(max_length=200)
+    removed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-removed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"

@@ -142,8 +142,14 @@ class ExportNotReady(Exception):
     """The job has no file yet (queued, running or failed)."""
 
 
+class ExportExpired(Exception):
+    """The job's file was removed after the retention period."""
+
+
 def export_job_file(*, job: ExportJob) -> FileResponse:
     """The finished job's file as a streamed download (from whichever storage holds it)."""
+    if job.status == ExportStatus.EXPIRED:
+        raise ExportExpired
     if job.status != ExportStatus.DONE or not job.file_name:
         raise ExportNotReady
     export_format = FORMATS[ExportKind(job.kind)]

@@ -30,6 +30,7 @@ from crm.orders.imports import (
 )
 from crm.orders.models import Order, OrderImportJob, OrderImportStatus, OrderLine
 from fieldline.conf import fieldline_settings
+from photos.retention import RemovedFile, remove_stored
 from stores.models import Store
 
 logger = logging.getLogger(__name__)
@@ -419,3 +420,29 @@ def _order_import_job_failed(*, job: OrderImportJob, message: str) -> OrderImpor
     )
     job.refresh_from_db()
     return job
+
+
+def order_import_uploads_remove(*, finished_before: dt.datetime, limit: int) -> list[RemovedFile]:
+    """Remove the stored uploads of import jobs that finished (done or failed) before
+    `finished_before`: the report stays, the CSV goes (at most `limit` a run)."""
+    jobs = list(
+        OrderImportJob.objects.filter(
+            status__in=(OrderImportStatus.DONE, OrderImportStatus.FAILED),
+            finished_at__lt=finished_before,
+        )
+        .exclude(file_name="")
+        .order_by("finished_at", "pk")
+        .values_list("pk", "file_name")[:limit]
+    )
+    removed = [
+        RemovedFile(
+            "order_import",
+            name,
+            remove_stored(name),
+            str(pk),
+            "import finished before the retention period",
+        )
+        for pk, name in jobs
+    ]
+    OrderImportJob.objects.filter(pk__in=[pk for pk, _ in jobs]).update(file_name="")
+    return removed
