@@ -29,6 +29,7 @@ LAYERS = (
     "crm",
     "reports",
     "hq",
+    "fieldapp",
     "demo",
 )
 # What sync/ and geo/ may import of the project (besides themselves).
