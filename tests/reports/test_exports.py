@@ -111,6 +111,8 @@ def test_store_geojson_is_scoped_and_filtered(scene, client_for):
         "grade",
         "segment",
         "tags",
+        "phone_verified",
+        "closing_proposed_at",
     ]
     assert feature["properties"]["region"] == "north"
     assert sorted(f["properties"]["name"] for f in residential["features"]) == [
