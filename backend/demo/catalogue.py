@@ -168,7 +168,8 @@ TEMPLATE_BASE_FIELDS = ("footfall_weekday", "area_m2", "customer_groups", "signa
 TEMPLATE_CONDITIONAL_FIELDS = (
     {"field": "notes", "when": {"field": "signal_quality", "in": ["none", "poor"]}},
 )
-TEMPLATE_MIN_PHOTOS: dict[str, int] = {}
+# Every survey shows the shop from outside (DOMAIN: templates say how many photos).
+TEMPLATE_MIN_PHOTOS: dict[str, int] = {"storefront": 1}
 # Before the oldest survey the seed draws (720 days, moved back off a weekend).
 FIRST_TEMPLATE_DAYS_AGO = 730
 SURVEY_TEMPLATES: dict[str, tuple[tuple[int, tuple[str, ...]], ...]] = {

@@ -58,6 +58,7 @@ from crm.subsidies.services import (
     coupon_claim,
 )
 from demo import catalogue
+from demo.photos import plan_photo_bytes, plan_visit_photos, store_photo_bytes
 from demo.streets import CITIES, City, Street
 from fieldline.conf import fieldline_settings
 from stores.models import Store
@@ -232,6 +233,11 @@ def seed_demo(
     templates = create_survey_templates(hq=people.hq, today=today)
     stamp_template_versions(surveys=survey_rows, templates=templates)
     visit_rows, followup_rows = plan_visits(rng=stream(seed, "visits"), stores=planned, today=today)
+    photo_rng = stream(seed, "photo-bytes")
+    plan_visit_photos(
+        rng=photo_rng, visits=visit_rows, new_id=IdSequence(photo_rng), photos=photo_rows
+    )
+    photo_bytes = plan_photo_bytes(rng=photo_rng, photos=photo_rows)
     task_rows = plan_tasks(rng=stream(seed, "tasks"), stores=planned, today=today)
 
     at = timezone.now()
@@ -240,6 +246,7 @@ def seed_demo(
         write_records(entity="survey", rows=survey_rows, progress=progress, at=at)
         write_records(entity="visit", rows=visit_rows, progress=progress, at=at)
         write_records(entity="photo", rows=photo_rows, progress=progress, at=at)
+        store_photo_bytes(uploaded=photo_bytes, at=at)
         write_records(entity="followup", rows=followup_rows, progress=progress, at=at)
         for region, manager in people.managers.items():
             # Tasks are dispatched by the region's manager, and the changelog says so.

@@ -2,6 +2,7 @@
 looks like, that it is written through the sync engine, deterministic, and its guards."""
 
 import datetime as dt
+import hashlib
 import io
 import math
 import re
@@ -11,12 +12,14 @@ from typing import Any
 
 import phonenumbers
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.models import AuthToken
+from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.models import Region, Role, User
@@ -40,7 +43,7 @@ from crm.subsidies.selectors import ledger_totals
 from demo.seeding import DEVICE_ID, reset_demo_data, seed_demo
 from demo.streets import CITIES
 from stores.models import Store, TradeAreaType
-from surveys.models import Photo, ReviewStatus, SiteSurvey, SurveyTemplate
+from surveys.models import Photo, PhotoThumbnail, ReviewStatus, SiteSurvey, SurveyTemplate
 from surveys.selectors import REQUIRABLE_FIELDS, scored
 from sync.models import ChangeLog, ScopeExit
 from sync.mutations import record_wire
@@ -71,8 +74,9 @@ EXPECTED_USERS = {
 
 
 @pytest.fixture
-def debug_on(settings):
-    """The command runs only with DEBUG on; a fast hasher keeps sign-ins quick."""
+def debug_on(settings, media):
+    """The command runs only with DEBUG on; a fast hasher keeps sign-ins quick; photo bytes
+    go to a temporary folder."""
     settings.DEBUG = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -293,7 +297,7 @@ def test_the_mix_looks_like_a_field_business(seeded):
         re.fullmatch(r"[0-9a-f]{64}", sha) for sha in photos.values_list("sha256", flat=True)
     )
     assert set(photos.values_list("content_type", flat=True)) == {"image/jpeg"}
-    assert not photos.filter(uploaded_at__isnull=False).exists(), "metadata only, no bytes"
+    assert photos.filter(uploaded_at__isnull=True).exists(), "some still on the phones"
 
     today = timezone.localdate()
     tasks = Task.objects.all()
@@ -438,7 +442,16 @@ def test_records_are_written_through_the_sync_engine(seeded):
         assert not model.objects.exclude(
             scope_owner=F("store__owner"), scope_region=F("store__region")
         ).exists()
-    assert not Photo.objects.exclude(scope_owner=F("survey__store__owner")).exists()
+    assert (
+        not Photo.objects.filter(survey__isnull=False)
+        .exclude(scope_owner=F("survey__store__owner"))
+        .exists()
+    )
+    assert (
+        not Photo.objects.filter(visit__isnull=False)
+        .exclude(scope_owner=F("visit__store__owner"))
+        .exists()
+    )
     managers = set(
         ChangeLog.objects.filter(entity="task", device_id=DEVICE_ID).values_list(
             "actor__username", flat=True
@@ -446,11 +459,15 @@ def test_records_are_written_through_the_sync_engine(seeded):
     )
     assert managers == {"manager-north", "manager-south"}
     assert Store.objects.filter(version__gt=1).exists(), "the recompute changed some"
+    # Updates after the creates: the analytics' store fields, and the photos' bytes
+    # arriving (as an upload records them).
     updates = ChangeLog.objects.filter(op="update")
-    assert set(updates.values_list("entity", flat=True)) == {"store"}
+    assert set(updates.values_list("entity", flat=True)) == {"store", "photo"}
     assert all(
-        device.startswith("analytics-") for device in updates.values_list("device_id", flat=True)
+        device.startswith("analytics-")
+        for device in updates.filter(entity="store").values_list("device_id", flat=True)
     )
+    assert set(updates.filter(entity="photo").values_list("device_id", flat=True)) == {"demo-seed"}
 
 
 def test_every_record_is_valid_on_the_wire(seeded):
@@ -677,3 +694,46 @@ def test_no_progress_bar_when_output_is_not_a_terminal(db, debug_on, capsys):
     captured = capsys.readouterr()
     assert "%|" not in captured.err
     assert "rec/s" not in captured.err
+
+
+# --- photos -----------------------------------------------------------------------------
+
+
+def test_most_photos_have_real_jpeg_bytes_that_match_their_sha256(seeded):
+    photos = list(Photo.objects.filter(deleted=False))
+    uploaded = [photo for photo in photos if photo.uploaded_at is not None]
+    assert 0.7 < len(uploaded) / len(photos) < 0.95
+    for photo in uploaded[:40]:
+        with default_storage.open(photo.content.name, "rb") as stored:
+            body = stored.read()
+        assert body[:3] == b"\xff\xd8\xff"  # a JPEG
+        assert hashlib.sha256(body).hexdigest() == photo.sha256
+        assert photo.size_bytes == len(body) < 30_000
+        assert Image.open(io.BytesIO(body)).size == (320, 240)
+    # No two photos share their bytes, so none is flagged as reused at another store.
+    assert len({photo.sha256 for photo in uploaded}) == len(uploaded)
+    assert not any("photo_reused" in photo.flags for photo in photos)
+
+
+def test_visits_carry_shop_front_photos_too(seeded):
+    visit_photos = Photo.objects.filter(visit__isnull=False)
+    assert visit_photos.count() > 5
+    assert set(visit_photos.values_list("section", flat=True)) == {"storefront"}
+
+
+def test_templates_require_a_shop_front_photo(seeded):
+    assert {tuple(t.min_photos.items()) for t in SurveyTemplate.objects.all()} == {
+        (("storefront", 1),)
+    }
+
+
+def test_thumbnails_are_made_once_the_seed_commits(
+    db, debug_on, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        seed(seed=SEED, stores=40)
+
+    uploaded = Photo.objects.filter(uploaded_at__isnull=False)
+    thumbnails = PhotoThumbnail.objects.filter(photo__in=uploaded).exclude(name="")
+    assert uploaded.count() > 0
+    assert thumbnails.count() == uploaded.count()
