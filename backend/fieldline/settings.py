@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "fieldline.middleware.BodySizeLimitMiddleware",
+    "fieldline.compression.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -402,6 +403,11 @@ FIELDLINE = {
     "MAP_SCORE_POOR_BELOW": env.float("FIELDLINE_MAP_SCORE_POOR_BELOW", default=0.5),
     # HQ analytics: the daily orders chart covers this many days.
     "ANALYTICS_CHART_DAYS": env.int("FIELDLINE_ANALYTICS_CHART_DAYS", default=28),
+    # --- Sync on mobile networks ---
+    # Answers on these paths are gzipped when Accept-Encoding allows it (streams as they
+    # stream), at this zlib level (1 fastest .. 9 smallest).
+    "COMPRESSED_PATHS": ("/api/sync/", "/api/exports/"),
+    "COMPRESSION_LEVEL": env.int("FIELDLINE_COMPRESSION_LEVEL", default=6),
 }
 
 LOGGING = {
