@@ -130,6 +130,8 @@ class PullApi(LargeAnswerView):
             raise ValidationError({"cursor": [str(error)]}) from error
         except CursorExpired:
             return json_response({"detail": "resync"}, status.HTTP_410_GONE)
+        # Read by the device headers middleware: how far this device has come.
+        request._request.sync_cursor_position = page.position
         return json_response(
             {"changes": page.changes, "cursor": page.cursor, "has_more": page.has_more}
         )

@@ -75,6 +75,8 @@ class PullPage:
     changes: list[dict[str, Any]]
     cursor: str
     has_more: bool
+    # (txid, seq) the cursor handed out stands at: how far the phone has come.
+    position: tuple[int, int] = (0, 0)
 
 
 def sync_epoch() -> int:
@@ -215,7 +217,12 @@ def pull_page(*, user: User, cursor_text: str | None, limit: int) -> PullPage:
         next_cursor = cursor
     if not has_more:
         next_cursor = Cursor(txid=next_cursor.txid, seq=next_cursor.seq)
-    return PullPage(changes=changes, cursor=next_cursor.encode(epoch=epoch), has_more=has_more)
+    return PullPage(
+        changes=changes,
+        cursor=next_cursor.encode(epoch=epoch),
+        has_more=has_more,
+        position=(next_cursor.txid, next_cursor.seq),
+    )
 
 
 def _scope_sql(user: User, *, owner_column: str, region_column: str) -> tuple[str, list[Any]]:
@@ -240,6 +247,16 @@ def _page_positions(
     *, user: User, cursor: Cursor, below: int, limit: int
 ) -> list[tuple[str, str, int, int, bool]]:
     """(entity, id, txid, seq, exit) of the next changes, merged over every entity."""
+    sql, params = _positions_sql(user=user, cursor=cursor, below=below, limit=limit)
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        rows = db.fetchall()
+    if is_postgresql():
+        return [(entity, pk, txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
+    return [(entity, str(uuid.UUID(pk)), txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
+
+
+def _positions_sql(*, user: User, cursor: Cursor, below: int, limit: int) -> tuple[str, list[Any]]:
     parts: list[str] = []
     params: list[Any] = []
     # PostgreSQL hands ids over as wire text; SQLite stores them as hex text.
@@ -278,12 +295,7 @@ def _page_positions(
         params += [*scope_params, *after_params, below, *initial_params, limit]
     sql = " UNION ALL ".join(parts) + " ORDER BY txid, seq LIMIT %s"
     params.append(limit)
-    with connection.cursor() as db:
-        db.execute(sql, params)
-        rows = db.fetchall()
-    if as_text:
-        return [(entity, pk, txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
-    return [(entity, str(uuid.UUID(pk)), txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
+    return sql, params
 
 
 def _wire_columns(spec: EntitySpec) -> tuple[list[str], list[str]]:
@@ -363,3 +375,16 @@ def _render(positions: list[tuple[str, str, int, int, bool]]) -> Iterator[dict[s
             yield {"entity": entity, "op": "delete", "id": pk}
         else:
             yield {"entity": entity, "op": "upsert", "record": found[1]}
+
+
+def pull_backlog(*, user: User, after: tuple[int, int] | None, cap: int) -> int:
+    """How many changes in the user's scope lie between a cursor's position and the head
+    (the whole live scope for a device that never pulled), counted up to `cap`."""
+    if after is None:
+        cursor = Cursor(initial_below=watermark())
+    else:
+        cursor = Cursor(txid=after[0], seq=after[1])
+    sql, params = _positions_sql(user=user, cursor=cursor, below=watermark(), limit=cap)
+    with connection.cursor() as db:
+        db.execute(f"SELECT count(*) FROM ({sql}) AS backlog", params)  # noqa: S608
+        return db.fetchone()[0]

@@ -116,6 +116,8 @@ class WatermelonSyncApi(APIView):
             )
         except WatermelonInvalid as error:
             return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
+        # Read by the device headers middleware: the phone has every change below it.
+        request._request.sync_cursor_position = (plan.below, -1)
         response = StreamingHttpResponse(pull_stream(plan=plan), content_type="application/json")
         response["Cache-Control"] = "no-store"
         return response

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "fieldline.middleware.BodySizeLimitMiddleware",
     "fieldline.compression.CompressionMiddleware",
+    "sync.device_middleware.DeviceHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -408,6 +409,9 @@ FIELDLINE = {
     # stream), at this zlib level (1 fastest .. 9 smallest).
     "COMPRESSED_PATHS": ("/api/sync/", "/api/exports/"),
     "COMPRESSION_LEVEL": env.int("FIELDLINE_COMPRESSION_LEVEL", default=6),
+    # Pushes and pulls from an app older than this semantic version (X-App-Version) are
+    # answered 426; empty: no minimum. Requests without the header are always served.
+    "MIN_APP_VERSION": env.str("FIELDLINE_MIN_APP_VERSION", default=""),
 }
 
 LOGGING = {
