@@ -56,10 +56,18 @@ class PullChangeSerializer(serializers.Serializer):
     id = serializers.UUIDField(required=False)
 
 
+class PullProgressSerializer(serializers.Serializer):
+    tier = serializers.IntegerField(help_text="0: today's work (first sync); 1: the rest.")
+    tier_complete = serializers.BooleanField()
+    received = serializers.IntegerField(help_text="Changes sent so far in this walk.")
+    estimated_total = serializers.IntegerField(help_text="Changes the walk will carry.")
+
+
 class PullResponseSerializer(serializers.Serializer):
     changes = PullChangeSerializer(many=True)
     cursor = serializers.CharField()
     has_more = serializers.BooleanField()
+    progress = PullProgressSerializer()
 
 
 def json_response(body, status_code: int = 200) -> HttpResponse:
@@ -111,7 +119,7 @@ class PullApi(LargeAnswerView):
             OpenApiParameter("cursor", str, required=False),
             OpenApiParameter("limit", int, required=False),
         ],
-        responses={200: PullResponseSerializer, 410: OpenApiTypes.OBJECT},
+        responses={200: PullResponseSerializer, 400: OpenApiTypes.OBJECT, 410: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> HttpResponse:
         limits = settings.FIELDLINE
@@ -133,7 +141,12 @@ class PullApi(LargeAnswerView):
         # Read by the device headers middleware: how far this device has come.
         request._request.sync_cursor_position = page.position
         return json_response(
-            {"changes": page.changes, "cursor": page.cursor, "has_more": page.has_more}
+            {
+                "changes": page.changes,
+                "cursor": page.cursor,
+                "has_more": page.has_more,
+                "progress": page.progress,
+            }
         )
 
 
