@@ -55,9 +55,14 @@ def sync_request_kind(request: HttpRequest) -> str | None:
 
 def read_device_headers(request: HttpRequest) -> DeviceHeaders:
     errors: dict[str, list[str]] = {}
-    device_id = (request.headers.get("X-Device-Id") or request.GET.get("device_id", "")).strip()
+    device_id = request.headers.get("X-Device-Id", "").strip()
     if len(device_id) > MAX_DEVICE_ID or not device_id.isprintable():
         errors["X-Device-Id"] = [f"At most {MAX_DEVICE_ID} printable characters."]
+    if not device_id:
+        # WatermelonDB apps may name the device in the query instead; its view checks it.
+        given = request.GET.get("device_id", "").strip()
+        if len(given) <= MAX_DEVICE_ID and given.isprintable():
+            device_id = given
     version_text = request.headers.get("X-App-Version", "").strip()
     version = None
     if version_text:
