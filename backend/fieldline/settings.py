@@ -412,6 +412,8 @@ FIELDLINE = {
     # Pushes and pulls from an app older than this semantic version (X-App-Version) are
     # answered 426; empty: no minimum. Requests without the header are always served.
     "MIN_APP_VERSION": env.str("FIELDLINE_MIN_APP_VERSION", default=""),
+    # A presigned photo upload URL (POST /api/photos/{id}/upload) works this many seconds.
+    "PHOTO_UPLOAD_URL_TTL_S": env.int("FIELDLINE_PHOTO_UPLOAD_URL_TTL_S", default=900),
 }
 
 LOGGING = {

@@ -10,6 +10,7 @@ from stores.duplicate_apis import StoreDuplicatesApi, StoreMergeApi
 from stores.nearby_apis import StoresNearbyApi
 from surveys.apis import PhotoViewSet, SurveyViewSet
 from surveys.photo_apis import PhotoContentApi, PhotoThumbnailApi
+from surveys.photo_upload_apis import PhotoUploadApi, PhotoUploadedApi
 from sync.urls import audit_urlpatterns
 from tasks.apis import DispatchApi, DispatchCancelApi, DispatchListApi, TaskViewSet
 from tasks.day_apis import MyDayApi
@@ -52,6 +53,8 @@ urlpatterns = [
     path("api/stores/merge", StoreMergeApi.as_view(), name="stores-merge"),
     path("api/photos/<uuid:pk>/content", PhotoContentApi.as_view(), name="photo-content"),
     path("api/photos/<uuid:pk>/thumbnail", PhotoThumbnailApi.as_view(), name="photo-thumbnail"),
+    path("api/photos/<uuid:pk>/upload", PhotoUploadApi.as_view(), name="photo-upload"),
+    path("api/photos/<uuid:pk>/uploaded", PhotoUploadedApi.as_view(), name="photo-uploaded"),
     path("api/me/day", MyDayApi.as_view(), name="me-day"),
     path("api/", include("crm.urls")),
     path("api/", include("surveys.urls")),

@@ -22,6 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from surveys.models import Photo, PhotoThumbnail
 from surveys.photo_content import photo_content_open
+from surveys.photo_upload_state import photo_thumbnail_ready_mark
 
 
 class ThumbnailOutcome(StrEnum):
@@ -107,7 +108,10 @@ def photo_thumbnail_make(*, photo_id: uuid.UUID | str) -> ThumbnailOutcome:
             "made_at": timezone.now(),
         },
     )
-    return ThumbnailOutcome.MADE if image is not None else ThumbnailOutcome.UNDECODABLE
+    if image is None:
+        return ThumbnailOutcome.UNDECODABLE
+    photo_thumbnail_ready_mark(photo_id=photo.pk)
+    return ThumbnailOutcome.MADE
 
 
 def photos_missing_thumbnails(*, limit: int) -> QuerySet[Photo]:

@@ -13,6 +13,7 @@ from surveys.models import (
     Photo,
     PhotoFlag,
     PhotoSection,
+    PhotoUploadState,
     ReviewReason,
     ReviewVerdict,
     SignalQuality,
@@ -102,6 +103,12 @@ class PhotoWireSerializer(WireSerializer):
         read_only=True,
         help_text="Set by the server: photo_reused when the bytes were used at another store.",
     )
+    upload_state = serializers.ChoiceField(
+        choices=PhotoUploadState.choices,
+        read_only=True,
+        help_text="Set by the server: pending, uploaded (bytes stored and checked), "
+        "thumbnail_ready.",
+    )
 
     class Meta:
         model = Photo
@@ -117,6 +124,7 @@ class PhotoWireSerializer(WireSerializer):
             "lon",
             "uploaded_at",
             "flags",
+            "upload_state",
         ]
 
     def validate_sha256(self, value: str) -> str:
