@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import Role, User
@@ -36,8 +36,8 @@ class DeviceHealth:
 
 
 def device_list(*, actor: User) -> QuerySet[Device]:
-    """Devices the actor may see: a rep their own, a manager their region's, HQ all; the
-    ones with changes waiting longest without a successful push first."""
+    """Devices the actor may see: a rep their own, a manager their region's, HQ all; those
+    without a successful push for longest (or ever) first."""
     devices = Device.objects.select_related("user")
     if actor.role == Role.REP:
         devices = devices.filter(user=actor)
@@ -45,7 +45,7 @@ def device_list(*, actor: User) -> QuerySet[Device]:
         devices = devices.filter(user__region_id=actor.region_id)
     elif actor.role != Role.HQ or not actor.is_active:
         devices = devices.none()
-    return devices.order_by("last_push_at", "-last_seen", "id")
+    return devices.order_by(F("last_push_at").asc(nulls_first=True), "-last_seen", "id")
 
 
 def device_is_stale(*, pending: int | None, last_push_at: dt.datetime | None, now: dt.datetime):
