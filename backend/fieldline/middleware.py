@@ -22,7 +22,11 @@ class BodySizeLimitMiddleware:
         if length > self.limit_for(request.path):
             return JsonResponse({"detail": "Request body is too large."}, status=413)
         if not request.META.get("HTTP_AUTHORIZATION", "").isascii():
-            response = JsonResponse({"detail": "Invalid token header."}, status=401)
+            detail = (
+                "Invalid token header. Send 'Authorization: Token <key>' with the key exactly "
+                "as the token endpoint answered it."
+            )
+            response = JsonResponse({"detail": detail}, status=401)
             response["WWW-Authenticate"] = "Token"
             return response
         return self.get_response(request)

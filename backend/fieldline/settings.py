@@ -47,11 +47,14 @@ INSTALLED_APPS = [
     "sync",
     "stores",
     "surveys",
+    # After surveys: photos register their sync entity after the surveys they belong to.
+    "photos",
     "visits",
     "tasks",
     "crm",
     "reports",
     "hq",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -357,13 +360,13 @@ FIELDLINE = {
     # (a fraction: 0.02 = two points of growth) is spending without effect.
     "SUBSIDY_ALERT_MIN_DAYS": env.int("FIELDLINE_SUBSIDY_ALERT_MIN_DAYS", default=14),
     "SUBSIDY_ALERT_MIN_UPLIFT": env.float("FIELDLINE_SUBSIDY_ALERT_MIN_UPLIFT", default=0.0),
-    # Tags computed by the analytics recompute (crm/tags.py). Fact tags: `new_customer` for
-    # a first order at most this many days ago; `high_footfall` from this many weekday
-    # passers-by in the latest survey.
+    # Tags computed by the analytics recompute (crm/analytics/tags.py). Fact tags:
+    # `new_customer` for a first order at most this many days ago; `high_footfall` from this
+    # many weekday passers-by in the latest survey.
     "TAG_NEW_CUSTOMER_DAYS": env.int("FIELDLINE_TAG_NEW_CUSTOMER_DAYS", default=30),
     "TAG_HIGH_FOOTFALL": env.int("FIELDLINE_TAG_HIGH_FOOTFALL", default=500),
     # Model tags: a weighted sum of site and sales features (each in [0, 1]; names in
-    # crm/tags.py MODEL_FEATURES) reaching `min_score`.
+    # crm/analytics/tags.py MODEL_FEATURES) reaching `min_score`.
     "TAG_MODELS": {
         "lunch_potential": {
             "weights": {"footfall": 0.4, "lunch_trade_area": 0.3, "hot_food_equipment": 0.3},

@@ -5,12 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.apis import LogoutApi, MeApi, TokenApi
-from stores.apis import StoreViewSet
-from stores.duplicate_apis import StoreDuplicatesApi, StoreMergeApi
-from stores.nearby_apis import StoresNearbyApi
-from surveys.apis import PhotoViewSet, SurveyViewSet
-from surveys.photo_apis import PhotoContentApi, PhotoThumbnailApi
-from surveys.photo_upload_apis import PhotoUploadApi, PhotoUploadedApi
+from photos.apis import PhotoViewSet
+from stores.apis import StoreDuplicatesApi, StoreMergeApi, StoresNearbyApi, StoreViewSet
+from surveys.apis import SurveyViewSet
 from sync.urls import audit_urlpatterns
 from tasks.apis import DispatchApi, DispatchCancelApi, DispatchListApi, TaskViewSet
 from tasks.day_apis import MyDayApi
@@ -51,10 +48,7 @@ urlpatterns = [
     path("api/stores/nearby", StoresNearbyApi.as_view(), name="stores-nearby"),
     path("api/stores/duplicates", StoreDuplicatesApi.as_view(), name="stores-duplicates"),
     path("api/stores/merge", StoreMergeApi.as_view(), name="stores-merge"),
-    path("api/photos/<uuid:pk>/content", PhotoContentApi.as_view(), name="photo-content"),
-    path("api/photos/<uuid:pk>/thumbnail", PhotoThumbnailApi.as_view(), name="photo-thumbnail"),
-    path("api/photos/<uuid:pk>/upload", PhotoUploadApi.as_view(), name="photo-upload"),
-    path("api/photos/<uuid:pk>/uploaded", PhotoUploadedApi.as_view(), name="photo-uploaded"),
+    path("api/", include("photos.urls")),
     path("api/me/day", MyDayApi.as_view(), name="me-day"),
     path("api/", include("crm.urls")),
     path("api/", include("surveys.urls")),
@@ -63,3 +57,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("hq/", include("hq.urls")),
 ]
+
+handler400 = "fieldline.errors.bad_request"
+handler403 = "fieldline.errors.permission_denied"
+handler404 = "fieldline.errors.page_not_found"
+handler500 = "fieldline.errors.server_error"

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts.models import Region, User
 from accounts.scope import scope_filter, scoped_queryset
-from crm.models import Order
-from crm.selectors import anomaly_verdict
+from crm.analytics.scoring import anomaly_verdict
+from crm.orders.models import Order
 from stores.models import Segment, Store
 from stores.selectors import StoreSelection, store_selection
 from surveys.models import SiteSurvey
@@ -187,7 +187,7 @@ class RegionOrders:
 
 def order_days(*, actor: User, until: dt.date, days: int) -> list[RegionOrders]:
     """Each region's order amount per day over the `days` days up to `until`, every day
-    judged like `crm.selectors.order_anomalies` at region level (against the same weekday
+    judged like `crm.analytics.selectors.order_anomalies` at region level (against the same weekday
     a week before, with the same thresholds): one GROUP BY over days + 7."""
     conf = settings.FIELDLINE
     first = until - dt.timedelta(days=days - 1)

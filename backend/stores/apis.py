@@ -1,7 +1,26 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+"""HTTP for stores: the syncable resource, the stores around a point
+(GET /api/stores/nearby), duplicates (GET /api/stores/duplicates) and merging two
+(POST /api/stores/merge)."""
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsOffice
 from stores.filters import StoreFilter
-from stores.serializers import StoreWireSerializer
+from stores.selectors import Near, duplicate_nearby_pairs, duplicate_phone_groups, stores_nearby
+from stores.serializers import (
+    NearbyStoreSerializer,
+    StoreDuplicatesSerializer,
+    StoreMergeRequestSerializer,
+    StoreMergeResponseSerializer,
+    StoresNearbyQuerySerializer,
+    StoreWireSerializer,
+)
+from stores.services import MergeError, MergeRefused, stores_merge
 from sync.rest import SyncableViewSet
 
 
@@ -13,3 +32,65 @@ class StoreViewSet(SyncableViewSet):
     entity = "store"
     serializer_class = StoreWireSerializer
     filterset_class = StoreFilter
+
+
+class StoresNearbyApi(APIView):
+    @extend_schema(
+        parameters=[StoresNearbyQuerySerializer],
+        responses={200: NearbyStoreSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        query = StoresNearbyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        stores = stores_nearby(
+            actor=request.user,
+            near=Near(lat=params["lat"], lon=params["lon"], radius_m=params["radius_m"]),
+            limit=params["limit"],
+        )
+        for store in stores:
+            store.distance_m = round(store.distance_m, 2)
+        return Response(NearbyStoreSerializer(stores, many=True).data)
+
+
+class StoreDuplicatesApi(APIView):
+    """Live stores that look like one shop entered twice: the same phone number, or
+    within 30 m with alike names. A manager sees their region, HQ all."""
+
+    permission_classes = [IsOffice]
+
+    @extend_schema(responses={200: StoreDuplicatesSerializer})
+    def get(self, request: Request) -> Response:
+        body = {
+            "by_phone": duplicate_phone_groups(actor=request.user),
+            "nearby": duplicate_nearby_pairs(actor=request.user),
+        }
+        return Response(StoreDuplicatesSerializer(body).data)
+
+
+class StoreMergeApi(APIView):
+    """Merge `loser` into `winner`: its surveys, visits, follow-ups and tasks move to the
+    winner, and the loser is deleted with `merged_into` naming the winner."""
+
+    permission_classes = [IsOffice]
+
+    @extend_schema(
+        request=StoreMergeRequestSerializer, responses={200: StoreMergeResponseSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        payload = StoreMergeRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            outcome = stores_merge(
+                actor=request.user,
+                winner_id=payload.validated_data["winner"],
+                loser_id=payload.validated_data["loser"],
+            )
+        except MergeRefused as error:
+            if error.code == MergeError.NOT_FOUND:
+                raise NotFound() from error
+            detail = {"detail": error.detail, "code": str(error.code)}
+            if error.errors:
+                detail["records"] = error.errors
+            raise ValidationError(detail) from error
+        return Response(StoreMergeResponseSerializer(outcome).data, status=status.HTTP_200_OK)

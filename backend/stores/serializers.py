@@ -1,8 +1,10 @@
-"""The store's wire form and its validation."""
+"""Wire and HTTP forms of stores (the syncable record, nearby stores, duplicates and
+merges), with their validation."""
 
 import math
 import re
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from stores.models import Store
@@ -105,3 +107,76 @@ class PositionQuerySerializer(serializers.Serializer):
 
     lat = QueryFloatField(min_value=-90.0, max_value=90.0)
     lon = QueryFloatField(min_value=-180.0, max_value=180.0)
+
+
+# --- nearby ----------------------------------------------------------------------------
+
+MAX_RADIUS_M = 50_000
+
+
+class StoresNearbyQuerySerializer(PositionQuerySerializer):
+    radius_m = QueryFloatField(min_value=1.0, max_value=MAX_RADIUS_M, default=1000.0)
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+
+
+class NearbyStoreSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    trade_area_type = serializers.CharField()
+    status = serializers.CharField()
+    distance_m = serializers.FloatField()
+
+
+# --- duplicates and merge --------------------------------------------------------------
+
+
+class DuplicateStoreSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    address = serializers.CharField()
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    region = serializers.CharField(source="region_id")
+    owner = serializers.IntegerField(source="owner_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class PhoneDuplicatesSerializer(serializers.Serializer):
+    phone = serializers.CharField()
+    stores = DuplicateStoreSerializer(many=True)
+
+
+class NearbyDuplicateSerializer(serializers.Serializer):
+    stores = serializers.SerializerMethodField()
+    distance_m = serializers.FloatField()
+    name_similarity = serializers.FloatField()
+
+    @extend_schema(responses=DuplicateStoreSerializer(many=True))
+    def get_stores(self, pair) -> list[dict]:
+        return DuplicateStoreSerializer([pair.first, pair.second], many=True).data
+
+    def to_representation(self, instance):
+        body = super().to_representation(instance)
+        body["distance_m"] = round(body["distance_m"], 2)
+        body["name_similarity"] = round(body["name_similarity"], 3)
+        return body
+
+
+class StoreDuplicatesSerializer(serializers.Serializer):
+    by_phone = PhoneDuplicatesSerializer(many=True)
+    nearby = NearbyDuplicateSerializer(many=True)
+
+
+class StoreMergeRequestSerializer(serializers.Serializer):
+    winner = serializers.UUIDField()
+    loser = serializers.UUIDField()
+
+
+class StoreMergeResponseSerializer(serializers.Serializer):
+    winner = serializers.UUIDField(source="winner_id")
+    loser = serializers.UUIDField(source="loser_id")
+    moved = serializers.DictField(child=serializers.IntegerField())

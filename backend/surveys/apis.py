@@ -10,11 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsHQ, IsOffice
-from surveys.filters import PhotoFilter, SurveyFilter, SurveyTemplateFilter
+from surveys.filters import SurveyFilter, SurveyTemplateFilter
 from surveys.models import SurveyReview, SurveyTemplate
 from surveys.selectors import survey_completeness, survey_list
 from surveys.serializers import (
-    PhotoWireSerializer,
     SurveyCompletenessSerializer,
     SurveyReviewInputSerializer,
     SurveyReviewSerializer,
@@ -30,12 +29,6 @@ class SurveyViewSet(SyncableViewSet):
     entity = "survey"
     serializer_class = SurveyWireSerializer
     filterset_class = SurveyFilter
-
-
-class PhotoViewSet(SyncableViewSet):
-    entity = "photo"
-    serializer_class = PhotoWireSerializer
-    filterset_class = PhotoFilter
 
 
 class SurveyTemplateListApi(ListCreateAPIView):

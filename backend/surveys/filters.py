@@ -1,6 +1,6 @@
 import django_filters
 
-from surveys.models import Photo, SiteSurvey, SurveyTemplate
+from surveys.models import SiteSurvey, SurveyTemplate
 from sync.rest import DateTimeFilter, RecordRefFilter
 
 
@@ -13,15 +13,6 @@ class SurveyFilter(django_filters.FilterSet):
     class Meta:
         model = SiteSurvey
         fields = ["store", "review_status", "trade_area_type", "signal_quality"]
-
-
-class PhotoFilter(django_filters.FilterSet):
-    survey = RecordRefFilter(field_name="survey")
-    visit = RecordRefFilter(field_name="visit")
-
-    class Meta:
-        model = Photo
-        fields = ["survey", "visit", "section", "sha256"]
 
 
 class SurveyTemplateFilter(django_filters.FilterSet):

@@ -145,7 +145,7 @@ class Photo(SyncableModel):
     content = models.FileField(upload_to="photos/%Y/%m/", blank=True)
     size_bytes = models.PositiveIntegerField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
-    # PhotoFlag codes, sorted; computed by the server (surveys.photo_flags), never by phones.
+    # PhotoFlag codes, sorted; computed by the server (photos.flags), never by phones.
     flags = models.JSONField(default=list, blank=True)
     # Set by the server as the bytes arrive and their thumbnail is made (read-only on the wire).
     upload_state = models.CharField(

@@ -1,6 +1,4 @@
-"""Wire forms of surveys and photos, with their validation."""
-
-import re
+"""Wire forms of surveys, templates and reviews, with their validation."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -10,10 +8,7 @@ from surveys.models import (
     CompetitorKind,
     CustomerGroup,
     Equipment,
-    Photo,
-    PhotoFlag,
     PhotoSection,
-    PhotoUploadState,
     ReviewReason,
     ReviewVerdict,
     SignalQuality,
@@ -33,9 +28,7 @@ from sync.serializers import (
     record_ref,
 )
 
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 FOOTFALL_SLOTS = ("morning", "lunch", "evening")
-PHOTO_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 class CompetitorSerializer(StrictSerializer):
@@ -89,48 +82,6 @@ class SurveyWireSerializer(WireSerializer):
             "template_version",
             "distance_m",
         ]
-
-
-class PhotoWireSerializer(WireSerializer):
-    survey = record_ref(allow_null=True, required=False)
-    visit = record_ref(allow_null=True, required=False)
-    content_type = StrictChoiceField(choices=[(c, c) for c in PHOTO_CONTENT_TYPES])
-    uploaded_at = serializers.DateTimeField(
-        read_only=True, allow_null=True, help_text="When the bytes arrived; null until then."
-    )
-    flags = serializers.ListField(
-        child=serializers.ChoiceField(choices=PhotoFlag.choices),
-        read_only=True,
-        help_text="Set by the server: photo_reused when the bytes were used at another store.",
-    )
-    upload_state = serializers.ChoiceField(
-        choices=PhotoUploadState.choices,
-        read_only=True,
-        help_text="Set by the server: pending, uploaded (bytes stored and checked), "
-        "thumbnail_ready.",
-    )
-
-    class Meta:
-        model = Photo
-        fields = [
-            *WireSerializer.META_FIELDS,
-            "survey",
-            "visit",
-            "section",
-            "sha256",
-            "content_type",
-            "taken_at",
-            "lat",
-            "lon",
-            "uploaded_at",
-            "flags",
-            "upload_state",
-        ]
-
-    def validate_sha256(self, value: str) -> str:
-        if not SHA256.match(value):
-            raise serializers.ValidationError("64 lowercase hexadecimal digits are required.")
-        return value
 
 
 # --- templates, completeness, reviews -------------------------------------------------

@@ -1,11 +1,7 @@
-"""Surveys and photos as syncable entities."""
+"""Surveys as syncable entities (photos register theirs in the photos app)."""
 
-from collections.abc import Mapping
-from typing import Any
-
-from surveys.models import Photo, SiteSurvey
-from surveys.photo_flags import photo_derive, photo_prefetch
-from surveys.serializers import PhotoWireSerializer, SurveyWireSerializer
+from surveys.models import SiteSurvey
+from surveys.serializers import SurveyWireSerializer
 from surveys.survey_distance import survey_derive, survey_prefetch
 from sync.merge import Policy
 from sync.registry import (
@@ -18,12 +14,6 @@ from sync.registry import (
     ScopeRule,
     register,
 )
-
-
-def photo_has_owner(values: Mapping[str, Any]) -> dict[str, list[str]]:
-    if values.get("survey") is None and values.get("visit") is None:
-        return {"survey": ["A photo belongs to a survey or a visit."]}
-    return {}
 
 
 def survey_field(name: str, policy: Policy = Policy.LWW) -> FieldSpec:
@@ -68,32 +58,5 @@ SURVEY = register(
         deleters=FIELD_ROLES,
         prefetch=survey_prefetch,
         derive=survey_derive,
-    )
-)
-
-PHOTO = register(
-    EntitySpec(
-        name="photo",
-        model=Photo,
-        serializer=PhotoWireSerializer,
-        fields=(
-            FieldSpec("survey", writers=FIELD_ROLES, ref=RefKind.RECORD, ref_entity="survey"),
-            FieldSpec("visit", writers=FIELD_ROLES, ref=RefKind.RECORD, ref_entity="visit"),
-            FieldSpec("section", writers=FIELD_ROLES),
-            FieldSpec("sha256", writers=FIELD_ROLES),
-            FieldSpec("content_type", writers=FIELD_ROLES),
-            FieldSpec("taken_at", writers=FIELD_ROLES),
-            FieldSpec("lat", writers=FIELD_ROLES),
-            FieldSpec("lon", writers=FIELD_ROLES),
-        ),
-        # Set by the server: when the bytes arrived, reuse flags (surveys.photo_flags), and
-        # the bytes' upload state (surveys.photo_upload_state).
-        readonly=("uploaded_at", "flags", "upload_state"),
-        scope_rule=ScopeRule(parents=("survey", "visit")),
-        creators=FIELD_ROLES,
-        deleters=FIELD_ROLES,
-        record_checks=(photo_has_owner,),
-        prefetch=photo_prefetch,
-        derive=photo_derive,
     )
 )

@@ -10,11 +10,17 @@ visit entity's `derive` hook (`visits.geofencing.visit_derive`):
 - `outside_opening_hours`: the check-in time, in the stores' time zone, falls outside
   the store's opening hours (a store without hours is never flagged);
 - `photo_reused`: a photo of the visit was already used at another store. The photo's own
-  write flags it (`surveys.photo_flags`); the visit learns it from `visit_mark_photo_reused`
+  write flags it (`photos.flags`); the visit learns it from `visit_mark_photo_reused`
   run after that write commits. A recomputation keeps it.
 
 Flags are computed on the visit being written, against the rep's other check-ins as they
-stand then: a later write to a neighbouring visit does not revisit this one.
+stand then; once that write commits, its stored neighbours are judged again
+(`visit_travel_flags_refresh`), so the same check-ins end with the same flags whatever
+order they reached the server in (a phone that was offline sends its day late).
+
+Visits without a rep (logged by the office, or imported) get the geofence and
+opening-hours checks; impossible travel compares a rep's own check-ins, so it does not
+apply to them.
 """
 
 import bisect
@@ -218,6 +224,70 @@ def visit_flags(
     if at is not None and hours and outside_opening_hours(hours=hours, at=at, tz=tz):
         flags.add(VisitFlag.OUTSIDE_OPENING_HOURS)
     return sorted(str(flag) for flag in flags)
+
+
+def travel_spans(visits: Iterable[Visit]) -> list[tuple[int, str, str]]:
+    """Per rep, the first and last check-in among these visits (ISO text, for a job)."""
+    spans: dict[int, tuple[dt.datetime, dt.datetime]] = {}
+    for visit in visits:
+        at = as_datetime(visit.check_in_at)
+        if at is None or visit.rep_id is None:
+            continue
+        first, last = spans.get(visit.rep_id, (at, at))
+        spans[visit.rep_id] = (min(first, at), max(last, at))
+    return [(rep, first.isoformat(), last.isoformat()) for rep, (first, last) in spans.items()]
+
+
+def visit_travel_flags_refresh(*, spans: Iterable[Sequence[Any]]) -> int:
+    """Judge impossible travel again for the stored check-ins within each rep's span and
+    their nearest neighbours outside it, after a write added or moved check-ins there;
+    changed verdicts are written through the sync engine, so phones pull them. Safe to
+    repeat. Returns how many visits changed."""
+    wanted: dict[int, tuple[dt.datetime, dt.datetime]] = {}
+    for rep, first, last in spans:
+        start, end = as_datetime(first), as_datetime(last)
+        if start is not None and end is not None:
+            wanted[int(rep)] = (min(start, end), max(start, end))
+    around = stored_check_ins(spans=wanted, exclude=())
+    visit_ids = {check_in.visit_id for check_ins in around.values() for check_in in check_ins}
+    if not visit_ids:
+        return 0
+    visits = list(
+        Visit.objects.filter(pk__in=visit_ids, deleted=False)
+        .select_related("store")
+        .only(
+            "pk",
+            "rep_id",
+            "flags",
+            "deleted",
+            "check_in_at",
+            "check_in_lat",
+            "check_in_lon",
+            "store__lat",
+            "store__lon",
+        )
+    )
+    points = {
+        visit.store_id: Point(lat=visit.store.lat, lon=visit.store.lon)
+        for visit in visits
+        if visit.store is not None and visit.store.lat is not None and visit.store.lon is not None
+    }
+    too_fast = impossible_travel(
+        visits=visits,
+        in_memory=(),
+        store_point=points.get,
+        limits=TravelLimits.configured(),
+    )
+    values = {}
+    for visit in visits:
+        flags = {str(flag) for flag in visit.flags or () if flag != VisitFlag.IMPOSSIBLE_TRAVEL}
+        if visit.pk in too_fast:
+            flags.add(VisitFlag.IMPOSSIBLE_TRAVEL)
+        if flags != set(visit.flags or ()):
+            values[visit.pk] = {"flags": sorted(flags)}
+    if not values:
+        return 0
+    return bulk_update_records(entity="visit", values_by_id=values, source=ChangeSource.SYSTEM)
 
 
 def visit_mark_photo_reused(*, visit_ids: Collection[Any]) -> int:

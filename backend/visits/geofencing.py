@@ -21,8 +21,10 @@ from visits.fraud import (
     TravelLimits,
     impossible_travel,
     store_time_zone,
+    travel_spans,
     visit_flags,
 )
+from visits.jobs import visit_travel_flags_refresh_job
 from visits.models import GeofenceVerdict, Visit
 
 # Fields whose change means the check-in must be measured again.
@@ -197,6 +199,9 @@ def _derive_flags(visits: list[Visit], data: VisitWriteData | None, context: Wri
         store_point=store_point,
         limits=TravelLimits.configured(),
     )
+    if spans := travel_spans(visits):
+        # Their stored neighbours may now contradict them: judged again once this commits.
+        visit_travel_flags_refresh_job.delay_on_commit(spans=spans)
     tz = store_time_zone()
     for visit in visits:
         fence = _fence_for(visit.store_id, data, context)

@@ -372,7 +372,8 @@ def bench_orders(size: int, vendor: str) -> list[Row]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from crm.services import analytics_recompute, orders_import
+    from crm.analytics.services import analytics_recompute
+    from crm.orders.services import orders_import
 
     # 200 order lines a store: 50,000 stores at the target's 10,000,000 lines.
     world = make_world(

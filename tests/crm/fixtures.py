@@ -21,7 +21,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from crm.models import Order
+from crm.orders.models import Order
 from tests.conftest import create
 
 AS_OF = dt.date(2026, 11, 30)

@@ -9,20 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from crm.models import (
-    BudgetEntry,
-    Call,
-    CallQueue,
-    Campaign,
-    Coupon,
-    CouponBatch,
-    OrderImportJob,
-    TagRule,
-)
-from crm.subsidy_services import coupon_claim
-from crm.tag_rule_services import tag_rule_create
+from crm.analytics.models import TagRule
+from crm.analytics.services import tag_rule_create
+from crm.calls.models import Call, CallQueue
+from crm.orders.models import OrderImportJob
+from crm.subsidies.models import BudgetEntry, Campaign, Coupon, CouponBatch
+from crm.subsidies.services import coupon_claim
 from tests.conftest import PASSWORD, make_user
-from tests.crm.subsidy_fixtures import approved_campaign, make_budget, make_store, open_batch
+from tests.crm.subsidies.fixtures import approved_campaign, make_budget, make_store, open_batch
 
 MODELS = [
     "call",

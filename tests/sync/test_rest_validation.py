@@ -525,14 +525,20 @@ BAD_BODIES = [
         "application/x-www-form-urlencoded",
         "name=Kiosk&lat=53.5",
         415,
-        {"detail": 'Unsupported media type "application/x-www-form-urlencoded" in request.'},
+        {
+            "detail": 'Unsupported media type "application/x-www-form-urlencoded" in request. '
+            "Send a JSON body with 'Content-Type: application/json'."
+        },
         id="form",
     ),
     pytest.param(
         "text/plain",
         '{"name": "Kiosk"}',
         415,
-        {"detail": 'Unsupported media type "text/plain" in request.'},
+        {
+            "detail": 'Unsupported media type "text/plain" in request. '
+            "Send a JSON body with 'Content-Type: application/json'."
+        },
         id="text",
     ),
 ]

@@ -121,13 +121,111 @@ def test_the_speed_and_tolerance_are_settings(settings, client_for, stores):
 
 def test_a_check_in_sent_late_is_compared_with_the_next_one(client_for, stores):
     """Offline: the 09:30 Munich check-in reached the server first; the 09:00 Hamburg one
-    arrives later and is flagged against its successor."""
+    arrives later and is flagged against its successor as it is written."""
+    phone = Phone(client_for("rep_north"))
+    check_in(phone, stores["munich"], "2026-11-02T09:30:00Z", MUNICH)
+    phone.push()
+    hamburg = check_in(phone, stores["hamburg"], "2026-11-02T09:00:00Z", HAMBURG)
+    (result,) = phone.push()
+    assert result["record"]["flags"] == ["impossible_travel"]
+    assert flags_of(hamburg) == ["impossible_travel"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_late_check_in_re_flags_the_stored_neighbour_it_contradicts(client_for, stores):
+    """The stored 09:30 Munich check-in was fine alone; the 09:00 Hamburg one that arrives
+    late makes it impossible too, once its push commits, and phones pull the new verdict."""
     phone = Phone(client_for("rep_north"))
     munich = check_in(phone, stores["munich"], "2026-11-02T09:30:00Z", MUNICH)
     phone.push()
+    phone.pull()
+    assert flags_of(munich) == []
     hamburg = check_in(phone, stores["hamburg"], "2026-11-02T09:00:00Z", HAMBURG)
+
     phone.push()
-    assert (flags_of(munich), flags_of(hamburg)) == ([], ["impossible_travel"])
+
+    assert (flags_of(munich), flags_of(hamburg)) == (["impossible_travel"], ["impossible_travel"])
+    phone.pull()
+    assert phone.replica[("visit", munich)]["flags"] == ["impossible_travel"]
+    change = ChangeLog.objects.filter(entity="visit", record_id=munich).latest("seq")
+    assert change.source == "system"
+
+
+def test_a_neighbour_cleared_by_a_corrected_check_in_loses_the_flag(
+    client_for, stores, django_capture_on_commit_callbacks
+):
+    """A check-in typed with the wrong time made its neighbour look impossible; correcting
+    it clears the neighbour's flag too."""
+    phone = Phone(client_for("rep_north"))
+    hamburg = check_in(phone, stores["hamburg"], "2026-11-02T09:00:00Z", HAMBURG)
+    with django_capture_on_commit_callbacks(execute=True):
+        phone.push()
+    munich = check_in(phone, stores["munich"], "2026-11-02T09:30:00Z", MUNICH)
+    with django_capture_on_commit_callbacks(execute=True):
+        phone.push()
+    assert (flags_of(hamburg), flags_of(munich)) == (["impossible_travel"], ["impossible_travel"])
+    phone.pull()
+
+    phone.update(
+        "visit", munich, check_in_at="2026-11-02T19:30:00Z", check_out_at="2026-11-02T19:31:00Z"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        phone.push()
+
+    assert (flags_of(hamburg), flags_of(munich)) == ([], [])
+
+
+def test_the_flags_do_not_depend_on_the_order_check_ins_arrive_in(
+    client_for, stores, django_capture_on_commit_callbacks
+):
+    day = [
+        (stores["hamburg"], "2026-11-02T08:00:00Z", HAMBURG),
+        (stores["rathaus"], "2026-11-02T09:00:00Z", HAMBURG_RATHAUS),
+        (stores["munich"], "2026-11-02T09:30:00Z", MUNICH),
+        (stores["munich"], "2026-11-02T18:00:00Z", MUNICH),
+    ]
+    phone = Phone(client_for("rep_north"))
+    ids = {}
+    for store, at, point in reversed(day):
+        ids[at] = check_in(phone, store, at, point)
+        with django_capture_on_commit_callbacks(execute=True):
+            phone.push()
+
+    flags = [flags_of(ids[at]) for _, at, _ in day]
+
+    assert flags == [[], ["impossible_travel"], ["impossible_travel"], []]
+
+
+def test_other_reps_check_ins_are_not_re_flagged(
+    client_for, people, stores, django_capture_on_commit_callbacks
+):
+    colleague = Phone(client_for("rep_north_2"))
+    their_store = new_store(people, MUNICH, "Kiosk Viktualienmarkt", owner="rep_north_2")
+    theirs = check_in(colleague, their_store, "2026-11-02T09:30:00Z", MUNICH)
+    colleague.push()
+    phone = Phone(client_for("rep_north"))
+    check_in(phone, stores["hamburg"], "2026-11-02T09:00:00Z", HAMBURG)
+    with django_capture_on_commit_callbacks(execute=True):
+        phone.push()
+    assert flags_of(theirs) == []
+    assert not ChangeLog.objects.filter(entity="visit", record_id=theirs, source="system").exists()
+
+
+def test_a_visit_logged_without_a_rep_gets_the_checks_that_apply(people, stores):
+    """Office-logged visits have no rep, so no travel to judge; geofence and opening hours
+    still apply."""
+    store = new_store(people, HAMBURG, "Kiosk", opening_hours=OPEN_7_TO_22)
+    far = destination(origin=HAMBURG, bearing_deg=90, distance_m=2_000)
+    visit = create(
+        "visit",
+        store=store,
+        check_in_at="2026-11-02T23:00:00Z",
+        check_in_lat=far.lat,
+        check_in_lon=far.lon,
+    )
+    stored = Visit.objects.get(pk=visit)
+    assert stored.rep_id is None
+    assert stored.flags == ["outside_geofence", "outside_opening_hours"]
 
 
 def test_only_the_reps_own_neighbours_count(client_for, people, stores):

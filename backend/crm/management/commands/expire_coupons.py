@@ -3,7 +3,7 @@
 
 from django.core.management.base import BaseCommand
 
-from crm.subsidy_services import coupons_expire
+from crm.subsidies.services import coupons_expire
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from crm.call_services import call_queues_generate
+from crm.calls.services import call_queues_generate
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from crm.imports import OrderFileError
-from crm.services import orders_import
+from crm.orders.imports import OrderFileError
+from crm.orders.services import orders_import
 
 
 class Command(BaseCommand):

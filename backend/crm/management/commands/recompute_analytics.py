@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from crm.services import analytics_recompute
+from crm.analytics.services import analytics_recompute
 
 
 class Command(BaseCommand):

@@ -1,0 +1,139 @@
+"""Thumbnails of photo bytes, made by a background job (`photos.jobs`).
+
+A thumbnail is a JPEG no larger than `THUMBNAIL_MAX_EDGE_PX` on its longest edge, turned
+upright by the photo's EXIF orientation, stored through the default storage next to the
+photo (`photos/<id>.thumb.jpg`). Whether it exists is kept in `PhotoThumbnail`, a table
+the sync engine does not know: a thumbnail changes nothing a phone syncs, so making one
+writes no syncable record. Making one again is harmless: the job checks first.
+"""
+
+import io
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import IO
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from photos.content import photo_content_open
+from photos.upload_state import photo_thumbnail_ready_mark
+from surveys.models import Photo, PhotoThumbnail
+
+
+class ThumbnailOutcome(StrEnum):
+    MADE = "made"
+    ALREADY_THERE = "already_there"
+    NO_BYTES = "no_bytes"  # the photo is gone or its bytes have not arrived
+    UNDECODABLE = "undecodable"
+
+
+@dataclass(frozen=True)
+class ThumbnailImage:
+    jpeg: bytes
+    width: int
+    height: int
+
+
+def thumbnail_max_edge() -> int:
+    return int(settings.FIELDLINE.get("THUMBNAIL_MAX_EDGE_PX", 320))
+
+
+def thumbnail_storage_name(photo_id: uuid.UUID | str) -> str:
+    return f"photos/{photo_id}.thumb.jpg"
+
+
+def thumbnail_image(*, source: IO[bytes], max_edge: int, quality: int) -> ThumbnailImage:
+    """A JPEG thumbnail of an image: upright by its EXIF orientation, longest edge at
+    most `max_edge`. Raises UnidentifiedImageError/OSError for bytes Pillow cannot read."""
+    with Image.open(source) as image:
+        # JPEG decodes straight to a smaller scale: far less memory and time than full size.
+        image.draft("RGB", (max_edge, max_edge))
+        upright = ImageOps.exif_transpose(image)
+        upright.thumbnail((max_edge, max_edge))
+        if upright.mode not in ("RGB", "L"):
+            rgba = upright.convert("RGBA")
+            upright = Image.new("RGB", rgba.size, "white")
+            upright.paste(rgba, mask=rgba.getchannel("A"))
+        out = io.BytesIO()
+        upright.save(out, format="JPEG", quality=quality, optimize=True)
+        return ThumbnailImage(jpeg=out.getvalue(), width=upright.width, height=upright.height)
+
+
+def _current(photo: Photo) -> PhotoThumbnail | None:
+    try:
+        return photo.thumbnail
+    except PhotoThumbnail.DoesNotExist:
+        return None
+
+
+def photo_thumbnail_make(*, photo_id: uuid.UUID | str) -> ThumbnailOutcome:
+    """Make the photo's thumbnail unless one made from its current bytes is there."""
+    photo = Photo.objects.filter(pk=photo_id, deleted=False).select_related("thumbnail").first()
+    if photo is None:
+        return ThumbnailOutcome.NO_BYTES
+    existing = _current(photo)
+    if existing is not None and existing.source_sha256 == photo.sha256:
+        return ThumbnailOutcome.ALREADY_THERE
+    source = photo_content_open(photo)
+    if source is None:
+        return ThumbnailOutcome.NO_BYTES
+    name, error, image = "", "", None
+    try:
+        with source:
+            image = thumbnail_image(
+                source=source,
+                max_edge=thumbnail_max_edge(),
+                quality=int(settings.FIELDLINE.get("THUMBNAIL_JPEG_QUALITY", 85)),
+            )
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:200]
+    if image is not None:
+        name = thumbnail_storage_name(photo.pk)
+        if default_storage.exists(name):
+            default_storage.delete(name)  # an older thumbnail: keep the exact name
+        name = default_storage.save(name, ContentFile(image.jpeg))
+    PhotoThumbnail.objects.update_or_create(
+        photo=photo,
+        defaults={
+            "source_sha256": photo.sha256,
+            "name": name,
+            "width": image.width if image else None,
+            "height": image.height if image else None,
+            "error": error,
+            "made_at": timezone.now(),
+        },
+    )
+    if image is None:
+        return ThumbnailOutcome.UNDECODABLE
+    photo_thumbnail_ready_mark(photo_id=photo.pk)
+    return ThumbnailOutcome.MADE
+
+
+def photos_missing_thumbnails(*, limit: int) -> QuerySet[Photo]:
+    """Live photos whose bytes are stored but that have no thumbnail of those bytes yet
+    (nor a failed attempt at them), oldest upload first, at most `limit`."""
+    made = PhotoThumbnail.objects.filter(photo=OuterRef("pk"), source_sha256=OuterRef("sha256"))
+    return (
+        Photo.objects.filter(deleted=False, uploaded_at__isnull=False)
+        .exclude(content="")
+        .filter(~Exists(made))
+        .order_by("uploaded_at", "pk")[:limit]
+    )
+
+
+def photo_thumbnail_open(photo: Photo) -> IO[bytes] | None:
+    """The stored thumbnail of the photo's current bytes, or None when there is none."""
+    thumbnail = PhotoThumbnail.objects.filter(
+        photo=photo, source_sha256=photo.sha256, error=""
+    ).first()
+    if thumbnail is None or not thumbnail.name or photo.uploaded_at is None:
+        return None
+    try:
+        return default_storage.open(thumbnail.name, "rb")
+    except FileNotFoundError:
+        return None
