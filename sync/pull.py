@@ -296,7 +296,7 @@ def watermark() -> int:
 
 def pull_page(*, user: User, cursor_text: str | None, limit: int) -> PullPage:
     """One page of a walk. A walk without a cursor is a first sync in tiers: tier 0 (today's
-    work, see `_today_sql`) by keyset, then tier 1, the rest of the scope by position.
+    work, see `_today_condition`) by keyset, then tier 1, the rest of the scope by position.
     Every page re-reads what it serves from the cursor alone, so a walk cut off anywhere
     resumes from the last cursor received, re-sending at most the page that was lost."""
     epoch = sync_epoch()
