@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsHQ
 from accounts.scope import scope_filter
+from fieldline.conf import fieldline_settings
 from sync.models import ChangeLog, ConflictLog
 from sync.pull import CursorExpired, CursorInvalid, pull_page
 from sync.push import PushInvalid, PushTooLarge, push
@@ -56,10 +57,18 @@ class PullChangeSerializer(serializers.Serializer):
     id = serializers.UUIDField(required=False)
 
 
+class PullProgressSerializer(serializers.Serializer):
+    tier = serializers.IntegerField(help_text="0: today's work (first sync); 1: the rest.")
+    tier_complete = serializers.BooleanField()
+    received = serializers.IntegerField(help_text="Changes sent so far in this walk.")
+    estimated_total = serializers.IntegerField(help_text="Changes the walk will carry.")
+
+
 class PullResponseSerializer(serializers.Serializer):
     changes = PullChangeSerializer(many=True)
     cursor = serializers.CharField()
     has_more = serializers.BooleanField()
+    progress = PullProgressSerializer()
 
 
 def json_response(body, status_code: int = 200) -> HttpResponse:
@@ -94,7 +103,7 @@ class PushApi(LargeAnswerView):
             outcome = push(
                 actor=request.user,
                 body=request.data,
-                max_mutations=settings.FIELDLINE["SYNC_MAX_MUTATIONS"],
+                max_mutations=fieldline_settings.SYNC_MAX_MUTATIONS,
             )
         except PushTooLarge as error:
             return json_response({"detail": str(error)}, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
@@ -111,7 +120,7 @@ class PullApi(LargeAnswerView):
             OpenApiParameter("cursor", str, required=False),
             OpenApiParameter("limit", int, required=False),
         ],
-        responses={200: PullResponseSerializer, 410: OpenApiTypes.OBJECT},
+        responses={200: PullResponseSerializer, 400: OpenApiTypes.OBJECT, 410: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> HttpResponse:
         limits = settings.FIELDLINE
@@ -130,8 +139,15 @@ class PullApi(LargeAnswerView):
             raise ValidationError({"cursor": [str(error)]}) from error
         except CursorExpired:
             return json_response({"detail": "resync"}, status.HTTP_410_GONE)
+        # Read by the device headers middleware: how far this device has come.
+        request._request.sync_cursor_position = page.position
         return json_response(
-            {"changes": page.changes, "cursor": page.cursor, "has_more": page.has_more}
+            {
+                "changes": page.changes,
+                "cursor": page.cursor,
+                "has_more": page.has_more,
+                "progress": page.progress,
+            }
         )
 
 

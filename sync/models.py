@@ -108,6 +108,17 @@ class AppliedMutation(models.Model):
     result = models.JSONField(default=dict)
     at = models.DateTimeField()
 
+    class Meta:
+        indexes = [
+            # A device's rejected mutations of the last days (device health); partial, so
+            # the push's inserts of accepted mutations do not maintain it.
+            models.Index(
+                fields=["user", "device_id", "at"],
+                condition=models.Q(status="rejected"),
+                name="appliedmutation_rejected",
+            ),
+        ]
+
 
 class ConflictLog(models.Model):
     """A field resolved against a phone's value: both values kept, so nothing is lost."""
@@ -138,6 +149,7 @@ class ConflictLog(models.Model):
         indexes = [
             models.Index(fields=["entity", "record_id"], name="conflict_record"),
             models.Index(fields=["at"], name="conflict_at"),
+            models.Index(fields=["actor", "device_id", "at"], name="conflict_device_at"),
         ]
 
 
@@ -160,3 +172,31 @@ class ScopeExit(models.Model):
             models.Index(fields=["owner", "sync_txid", "sync_seq"], name="scopeexit_owner_pos"),
             models.Index(fields=["region", "sync_txid", "sync_seq"], name="scopeexit_region_pos"),
         ]
+
+
+class Device(models.Model):
+    """A phone's app installation as its sync requests report it (X-Device-Id and friends):
+    one row per user and device, written once per sync request by one upsert, so that
+    support sees which phone is stuck without asking the rep."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device_id = models.CharField(max_length=64)
+    app_version = models.CharField(max_length=64, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    # The last push and pull the server answered 200.
+    last_push_at = models.DateTimeField(null=True, blank=True)
+    last_pull_at = models.DateTimeField(null=True, blank=True)
+    # The position of the last cursor handed to the device: how far behind the head it is.
+    cursor_txid = models.BigIntegerField(null=True, blank=True)
+    cursor_seq = models.BigIntegerField(null=True, blank=True)
+    # Mutations waiting in the phone's outbox, as it last reported (X-Pending-Mutations).
+    pending_mutations = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "device_id"], name="device_user_device_id")
+        ]
+        indexes = [models.Index(fields=["last_seen"], name="device_last_seen")]

@@ -12,19 +12,26 @@ import binascii
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
+from django.core import signing
 from django.db import connection, models, transaction
 
 from accounts.models import Role, User
+from sync.feeds import feed_state
 from sync.models import ScopeExit, SyncCounter
 from sync.positions import SEQUENCE_NAME, is_postgresql
 from sync.registry import EntitySpec, all_entities, get_entity
-from sync.wire import wire_value
+from sync.wire import parse_uuid, wire_value
 
-CURSOR_VERSION = 1
+# Version 1 cursors (unsigned) are still read; version 2 cursors are signed.
+LEGACY_CURSOR_VERSION = 1
+CURSOR_VERSION = 2
+CURSOR_SIGNER_SALT = "sync.pull.cursor"
+# The tier of a first walk: today's work first, then the rest of the scope.
+TODAY, REST = 0, 1
 
 
 class CursorInvalid(ValueError):
@@ -35,6 +42,14 @@ class CursorExpired(Exception):
     """The cursor is from another epoch or beyond this database's history: resync."""
 
 
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=CURSOR_SIGNER_SALT, algorithm="sha256")
+
+
+def _is_count(value: Any) -> bool:
+    return type(value) is int and 0 <= value < 2**63
+
+
 @dataclass(frozen=True)
 class Cursor:
     txid: int = 0
@@ -42,32 +57,117 @@ class Cursor:
     # Set during a phone's first walk: the watermark it began under. Tombstones and scope
     # exits older than that are of records the phone never had, so they are left out.
     initial_below: int | None = None
+    # A first walk in tiers: `tier` 0 pages today's work by (entity rank, id) after
+    # `today_after`; tier 1 pages positions, leaving out what tier 0 sent unchanged.
+    tiered: bool = False
+    tier: int = REST
+    today_after: tuple[int, str] = (-1, "")
+    # Progress of the walk: changes sent so far, and the estimate made at its start.
+    received: int = 0
+    estimated_total: int | None = None
+    # Digest of the read-only feeds last sent (sync.feeds); "" when none were.
+    feeds: str = ""
 
     def encode(self, *, epoch: int) -> str:
-        raw = [CURSOR_VERSION, epoch, self.txid, self.seq, self.initial_below]
-        return base64.urlsafe_b64encode(orjson.dumps(raw)).decode().rstrip("=")
+        raw = [
+            CURSOR_VERSION,
+            epoch,
+            self.txid,
+            self.seq,
+            self.initial_below,
+            int(self.tiered),
+            self.tier,
+            list(self.today_after),
+            self.received,
+            self.estimated_total,
+            self.feeds,
+        ]
+        payload = base64.urlsafe_b64encode(orjson.dumps(raw)).decode().rstrip("=")
+        return _signer().sign(payload)
 
     @classmethod
     def decode(cls, text: str, *, epoch: int, restored: "RestorePoint | None" = None) -> "Cursor":
         """The cursor, if this database can serve it: of the current epoch, or of the epoch
-        before a restore and no further than what the restored backup holds."""
+        before a restore and no further than what the restored backup holds. Version 2
+        cursors are signed, so a cursor this server did not write is refused before any of
+        its values is used; every value is checked all the same."""
+        invalid = CursorInvalid("Not a cursor this server issued.")
+        signed = ":" in text
         try:
-            padded = text + "=" * (-len(text) % 4)
-            version, cursor_epoch, txid, seq, initial_below = orjson.loads(
-                base64.urlsafe_b64decode(padded.encode())
-            )
-        except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as error:
-            raise CursorInvalid("Not a cursor this server issued.") from error
-        ints = (txid, seq) if initial_below is None else (txid, seq, initial_below)
-        if not all(isinstance(value, int) and value >= 0 for value in ints):
-            raise CursorInvalid("Not a cursor this server issued.")
-        if version != CURSOR_VERSION:
-            raise CursorExpired
+            payload = _signer().unsign(text) if signed else text
+            padded = payload + "=" * (-len(payload) % 4)
+            raw = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+        except (signing.BadSignature, ValueError, TypeError, binascii.Error) as error:
+            raise invalid from error
+        if not isinstance(raw, list) or not raw:
+            raise invalid
+        if signed and raw[0] == CURSOR_VERSION and len(raw) == 11:
+            cursor = cls._from_v2(raw)
+        elif not signed and raw[0] == LEGACY_CURSOR_VERSION and len(raw) == 5:
+            cursor = cls._from_v1(raw)
+        elif isinstance(raw[0], int) and raw[0] not in (LEGACY_CURSOR_VERSION, CURSOR_VERSION):
+            raise CursorExpired  # a format this server no longer reads
+        else:
+            raise invalid
+        cursor_epoch = raw[1]
+        if not _is_count(cursor_epoch):
+            raise invalid
         if cursor_epoch != epoch and not (
-            restored is not None and cursor_epoch == restored.epoch and seq <= restored.seq
+            restored is not None and cursor_epoch == restored.epoch and cursor.seq <= restored.seq
         ):
             raise CursorExpired
+        return cursor
+
+    @classmethod
+    def _from_v1(cls, raw: list) -> "Cursor":
+        _version, _epoch, txid, seq, initial_below = raw
+        ints = (txid, seq) if initial_below is None else (txid, seq, initial_below)
+        if not all(_is_count(value) for value in ints):
+            raise CursorInvalid("Not a cursor this server issued.")
         return cls(txid=txid, seq=seq, initial_below=initial_below)
+
+    @classmethod
+    def _from_v2(cls, raw: list) -> "Cursor":
+        (_v, _e, txid, seq, initial_below, tiered, tier, today, received, total, feeds) = raw
+        valid = (
+            all(_is_count(value) for value in (txid, seq, received))
+            and (initial_below is None or _is_count(initial_below))
+            and tiered in (0, 1)
+            and tier in (TODAY, REST)
+            and (total is None or _is_count(total))
+            and isinstance(feeds, str)
+            and len(feeds) <= 64
+            and isinstance(today, list)
+            and len(today) == 2
+            and type(today[0]) is int
+            and -1 <= today[0] < len(TODAY_ENTITIES)
+            and isinstance(today[1], str)
+            and (today[1] == "" or parse_uuid(today[1]) is not None)
+            and (tier == REST or (tiered and initial_below is not None))
+        )
+        if not valid:
+            raise CursorInvalid("Not a cursor this server issued.")
+        return cls(
+            txid=txid,
+            seq=seq,
+            initial_below=initial_below,
+            tiered=bool(tiered),
+            tier=tier,
+            today_after=(today[0], today[1]),
+            received=received,
+            estimated_total=total,
+            feeds=feeds,
+        )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a walk has come, for an honest progress bar (version 1.1)."""
+
+    tier: int
+    tier_complete: bool
+    received: int
+    estimated_total: int
 
 
 @dataclass(frozen=True)
@@ -75,6 +175,9 @@ class PullPage:
     changes: list[dict[str, Any]]
     cursor: str
     has_more: bool
+    # (txid, seq) the cursor handed out stands at: how far the phone has come.
+    position: tuple[int, int] = (0, 0)
+    progress: Progress | None = None
 
 
 def sync_epoch() -> int:
@@ -192,6 +295,10 @@ def watermark() -> int:
 
 
 def pull_page(*, user: User, cursor_text: str | None, limit: int) -> PullPage:
+    """One page of a walk. A walk without a cursor is a first sync in tiers: tier 0 (today's
+    work, see `_today_condition`) by keyset, then tier 1, the rest of the scope by position.
+    Every page re-reads what it serves from the cursor alone, so a walk cut off anywhere
+    resumes from the last cursor received, re-sending at most the page that was lost."""
     epoch = sync_epoch()
     below = watermark()
     if cursor_text:
@@ -199,23 +306,215 @@ def pull_page(*, user: User, cursor_text: str | None, limit: int) -> PullPage:
             cursor = Cursor.decode(cursor_text, epoch=epoch)
         except CursorExpired:
             cursor = Cursor.decode(cursor_text, epoch=epoch, restored=restore_point())
-        if cursor.seq > last_allocated_seq():
+        if cursor.seq > last_allocated_seq() or (cursor.initial_below or 0) > below:
             # Positions this database never handed out: restored from an older backup.
             raise CursorExpired
     else:
-        cursor = Cursor(initial_below=below)
+        cursor = Cursor(initial_below=below, tiered=True, tier=TODAY)
+    feeds = feed_state()
+    changes: list[dict[str, Any]] = []
+    if feeds.digest != cursor.feeds:
+        # In the first page of a first walk, and again whenever the set in force changes.
+        changes.extend(feeds.changes)
+    estimated = cursor.estimated_total
+    if estimated is None:
+        estimated = len(changes) + _estimate_walk(user=user, cursor=cursor, below=below)
+    if cursor.tier == TODAY:
+        next_cursor, has_more = _today_page(user=user, cursor=cursor, limit=limit, changes=changes)
+        tier_complete = next_cursor.tier == REST
+    else:
+        next_cursor, has_more = _rest_page(
+            user=user, cursor=cursor, below=below, limit=limit, changes=changes
+        )
+        # Incremental pulls are tier 1, complete; tier 1 of a first walk completes at its end.
+        tier_complete = not (cursor.tiered and has_more)
+    received = cursor.received + len(changes)
+    progress = Progress(
+        tier=cursor.tier,
+        tier_complete=tier_complete,
+        received=received,
+        estimated_total=max(estimated, received) if has_more else received,
+    )
+    next_cursor = replace(next_cursor, feeds=feeds.digest)
+    if has_more:
+        next_cursor = replace(next_cursor, received=received, estimated_total=estimated)
+    return PullPage(
+        changes=changes,
+        cursor=next_cursor.encode(epoch=epoch),
+        has_more=has_more,
+        position=(next_cursor.txid, next_cursor.seq),
+        progress=progress,
+    )
+
+
+def _today_page(
+    *, user: User, cursor: Cursor, limit: int, changes: list[dict[str, Any]]
+) -> tuple[Cursor, bool]:
+    """A page of tier 0; the last one hands over to tier 1 at the start of the stream."""
+    assert cursor.initial_below is not None
+    keys = _today_keys(
+        user=user, below=cursor.initial_below, after=cursor.today_after, limit=limit + 1
+    )
+    more_today = len(keys) > limit
+    keys = keys[:limit]
+    changes.extend(_render([(entity, pk, 0, 0, False) for _rank, entity, pk in keys]))
+    if more_today:
+        rank, _entity, pk = keys[-1]
+        return replace(cursor, today_after=(rank, pk)), True
+    return replace(cursor, tier=REST, today_after=(-1, ""), txid=0, seq=0), True
+
+
+def _rest_page(
+    *, user: User, cursor: Cursor, below: int, limit: int, changes: list[dict[str, Any]]
+) -> tuple[Cursor, bool]:
+    """A page of positions: an incremental pull, or tier 1 of a first walk."""
     positions = _page_positions(user=user, cursor=cursor, below=below, limit=limit + 1)
     has_more = len(positions) > limit
     positions = positions[:limit]
-    changes = list(_render(positions))
+    changes.extend(_render(positions))
+    next_cursor = cursor
     if positions:
         last = positions[-1]
-        next_cursor = Cursor(txid=last[2], seq=last[3], initial_below=cursor.initial_below)
-    else:
-        next_cursor = cursor
+        next_cursor = replace(cursor, txid=last[2], seq=last[3])
     if not has_more:
-        next_cursor = Cursor(txid=next_cursor.txid, seq=next_cursor.seq)
-    return PullPage(changes=changes, cursor=next_cursor.encode(epoch=epoch), has_more=has_more)
+        # The walk is over: the next pull is incremental, from here. After a tiered walk
+        # "here" is past every change below the watermark, the ones tier 1 left out
+        # included: all of them were committed when this page was read, and sent.
+        position = (next_cursor.txid, next_cursor.seq)
+        if cursor.tiered:
+            position = max(position, (below - 1, last_allocated_seq()))
+        next_cursor = Cursor(txid=position[0], seq=position[1], feeds=cursor.feeds)
+    return next_cursor, has_more
+
+
+# Tier 0, parents first: the stores of the user's open tasks, their latest surveys and open
+# follow-ups, then the tasks. (The survey templates in force come as a feed, sync.feeds.)
+TODAY_ENTITIES = ("store", "survey", "followup", "task")
+CLOSED_TASK_STATUSES = ("done", "cancelled")
+# Counts for progress estimates stop here: the bar stays honest, the count stays cheap.
+ESTIMATE_CAP = 1_000_000
+
+
+def _today_condition(entity: str, alias: str, *, user: User, below: int) -> tuple[str, list[Any]]:
+    """Whether the record `alias` belongs to tier 0 of a first walk begun under `below`.
+
+    Only rows with a transaction id below `below` count, and only through rows that do:
+    those were committed before the walk began and have not changed since, so the set can
+    only shrink as the walk goes on. Tier 1 leaves out what the condition holds for: every
+    such record was sent in tier 0 at its current state. A record that changed, or whose
+    reason to be in tier 0 changed (its task closed, a newer survey), comes again.
+    """
+
+    def table(name: str) -> str:
+        spec = get_entity(name)
+        assert spec is not None
+        return spec.model._meta.db_table
+
+    scope, scope_params = _scope_sql(
+        user, owner_column=f"{alias}.scope_owner_id", region_column=f"{alias}.scope_region_id"
+    )
+    head = f"{alias}.deleted = %s AND {alias}.sync_txid < %s AND {scope}"
+    params: list[Any] = [False, below, *scope_params]
+    if entity == "task":
+        sql = f"{head} AND {alias}.assignee_id = %s AND {alias}.status NOT IN (%s, %s)"
+        return f"({sql})", [*params, user.pk, *CLOSED_TASK_STATUSES]
+    if entity == "store":
+        task, task_params = _today_condition("task", f"{alias}_t", user=user, below=below)
+        sql = (
+            f"{head} AND EXISTS (SELECT 1 FROM {table('task')} {alias}_t "  # noqa: S608
+            f"WHERE {alias}_t.store_id = {alias}.id AND {task})"
+        )
+        return f"({sql})", [*params, *task_params]
+    store, store_params = _today_condition("store", f"{alias}_s", user=user, below=below)
+    of_today_store = (
+        f"EXISTS (SELECT 1 FROM {table('store')} {alias}_s "  # noqa: S608
+        f"WHERE {alias}_s.id = {alias}.store_id AND {store})"
+    )
+    if entity == "followup":
+        sql = f"{head} AND {alias}.done = %s AND {of_today_store}"
+        return f"({sql})", [*params, False, *store_params]
+    if entity == "survey":
+        other = f"{alias}_o"
+
+        def taken(a: str) -> str:
+            return f"COALESCE({a}.captured_at, {a}.created_at)"
+
+        # The latest survey of its store, and no survey of that store changed since.
+        newer = (
+            f"NOT EXISTS (SELECT 1 FROM {table('survey')} {other} "  # noqa: S608
+            f"WHERE {other}.store_id = {alias}.store_id AND {other}.id <> {alias}.id AND "
+            f"({other}.sync_txid >= %s OR ({other}.deleted = %s AND "
+            f"({taken(other)} > {taken(alias)} OR "
+            f"({taken(other)} = {taken(alias)} AND {other}.id > {alias}.id)))))"
+        )
+        sql = f"{head} AND {of_today_store} AND {newer}"
+        return f"({sql})", [*params, *store_params, below, False]
+    raise ValueError(f"{entity} has no tier 0")
+
+
+def _today_keys(
+    *, user: User, below: int, after: tuple[int, str], limit: int
+) -> list[tuple[int, str, str]]:
+    """(rank, entity, id) of the next records of tier 0, by entity rank and id."""
+    parts: list[str] = []
+    params: list[Any] = []
+    as_text = "::text" if is_postgresql() else ""
+    after_rank, after_id = after
+    for rank, entity in enumerate(TODAY_ENTITIES):
+        if rank < after_rank:
+            continue
+        spec = get_entity(entity)
+        assert spec is not None
+        condition, condition_params = _today_condition(entity, "r", user=user, below=below)
+        key, key_params = "", []
+        if rank == after_rank:
+            key = " AND r.id > %s"
+            parsed = uuid.UUID(after_id)
+            key_params = [parsed if is_postgresql() else parsed.hex]
+        parts.append(
+            f"SELECT * FROM (SELECT {rank} AS rank, '{entity}' AS entity, r.id{as_text} AS id "  # noqa: S608
+            f"FROM {spec.model._meta.db_table} r WHERE {condition}{key} "
+            f"ORDER BY r.id LIMIT %s) AS today_{entity}"
+        )
+        params += [*condition_params, *key_params, limit]
+    sql = " UNION ALL ".join(parts) + " ORDER BY rank, id LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        rows = db.fetchall()
+    if is_postgresql():
+        return [(rank, entity, pk) for rank, entity, pk in rows]
+    return [(rank, entity, str(uuid.UUID(pk))) for rank, entity, pk in rows]
+
+
+def _estimate_walk(*, user: User, cursor: Cursor, below: int) -> int:
+    """Records a walk starting at this cursor will carry, if nothing changes meanwhile:
+    a first walk, every live record in scope; otherwise what lies after the cursor."""
+    if cursor.tier == TODAY and cursor.today_after == (-1, ""):
+        assert cursor.initial_below is not None
+        parts, params = [], []
+        for spec in all_entities():
+            scope, scope_params = _scope_sql(
+                user, owner_column="scope_owner_id", region_column="scope_region_id"
+            )
+            parts.append(
+                f"(SELECT count(*) FROM (SELECT 1 FROM {spec.model._meta.db_table} "  # noqa: S608
+                f"WHERE {scope} AND deleted = %s AND sync_txid < %s LIMIT %s) AS c)"
+            )
+            params += [*scope_params, False, cursor.initial_below, ESTIMATE_CAP]
+        with connection.cursor() as db:
+            db.execute("SELECT " + " + ".join(parts), params)
+            return db.fetchone()[0]
+    return cursor.received + _count_positions(
+        user=user, cursor=cursor, below=below, cap=ESTIMATE_CAP
+    )
+
+
+def _count_positions(*, user: User, cursor: Cursor, below: int, cap: int) -> int:
+    sql, params = _positions_sql(user=user, cursor=cursor, below=below, limit=cap)
+    with connection.cursor() as db:
+        db.execute(f"SELECT count(*) FROM ({sql}) AS backlog", params)  # noqa: S608
+        return db.fetchone()[0]
 
 
 def _scope_sql(user: User, *, owner_column: str, region_column: str) -> tuple[str, list[Any]]:
@@ -240,6 +539,16 @@ def _page_positions(
     *, user: User, cursor: Cursor, below: int, limit: int
 ) -> list[tuple[str, str, int, int, bool]]:
     """(entity, id, txid, seq, exit) of the next changes, merged over every entity."""
+    sql, params = _positions_sql(user=user, cursor=cursor, below=below, limit=limit)
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        rows = db.fetchall()
+    if is_postgresql():
+        return [(entity, pk, txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
+    return [(entity, str(uuid.UUID(pk)), txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
+
+
+def _positions_sql(*, user: User, cursor: Cursor, below: int, limit: int) -> tuple[str, list[Any]]:
     parts: list[str] = []
     params: list[Any] = []
     # PostgreSQL hands ids over as wire text; SQLite stores them as hex text.
@@ -255,9 +564,16 @@ def _page_positions(
         if cursor.initial_below is not None:
             tombstones = " AND (deleted = %s OR sync_txid >= %s)"
             tombstone_params = [False, cursor.initial_below]
+        if cursor.tiered and cursor.initial_below is not None and spec.name in TODAY_ENTITIES:
+            # Tier 1 of a first walk: what tier 0 sent, unchanged since, is not sent again.
+            sent, sent_params = _today_condition(
+                spec.name, "r", user=user, below=cursor.initial_below
+            )
+            tombstones += f" AND NOT COALESCE({sent}, %s)"
+            tombstone_params += [*sent_params, False]
         parts.append(
             f"SELECT * FROM (SELECT '{spec.name}' AS entity, id{as_text} AS id, sync_txid AS txid, "  # noqa: S608
-            f"sync_seq AS seq, 0 AS is_exit FROM {table} "
+            f"sync_seq AS seq, 0 AS is_exit FROM {table} AS r "
             f"WHERE {scope} AND {after} AND sync_txid < %s{tombstones} "
             f"ORDER BY sync_txid, sync_seq LIMIT %s) AS {spec.name}_page"
         )
@@ -278,12 +594,7 @@ def _page_positions(
         params += [*scope_params, *after_params, below, *initial_params, limit]
     sql = " UNION ALL ".join(parts) + " ORDER BY txid, seq LIMIT %s"
     params.append(limit)
-    with connection.cursor() as db:
-        db.execute(sql, params)
-        rows = db.fetchall()
-    if as_text:
-        return [(entity, pk, txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
-    return [(entity, str(uuid.UUID(pk)), txid, seq, bool(x)) for entity, pk, txid, seq, x in rows]
+    return sql, params
 
 
 def _wire_columns(spec: EntitySpec) -> tuple[list[str], list[str]]:
@@ -363,3 +674,13 @@ def _render(positions: list[tuple[str, str, int, int, bool]]) -> Iterator[dict[s
             yield {"entity": entity, "op": "delete", "id": pk}
         else:
             yield {"entity": entity, "op": "upsert", "record": found[1]}
+
+
+def pull_backlog(*, user: User, after: tuple[int, int] | None, cap: int) -> int:
+    """How many changes in the user's scope lie between a cursor's position and the head
+    (the whole live scope for a device that never pulled), counted up to `cap`."""
+    if after is None:
+        cursor = Cursor(initial_below=watermark())
+    else:
+        cursor = Cursor(txid=after[0], seq=after[1])
+    return _count_positions(user=user, cursor=cursor, below=watermark(), cap=cap)

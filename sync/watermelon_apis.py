@@ -1,6 +1,5 @@
 """HTTP endpoints of WatermelonDB's sync protocol: parse, call `sync.watermelon`, answer."""
 
-from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -8,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from fieldline.conf import fieldline_settings
 from sync.apis import json_response
 from sync.rest import JSONBodyParser
 from sync.watermelon.parameters import (
@@ -115,6 +115,8 @@ class WatermelonSyncApi(APIView):
             )
         except WatermelonInvalid as error:
             return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
+        # Read by the device headers middleware: the phone has every change below it.
+        request._request.sync_cursor_position = (plan.below, -1)
         response = StreamingHttpResponse(pull_stream(plan=plan), content_type="application/json")
         response["Cache-Control"] = "no-store"
         return response
@@ -145,7 +147,7 @@ class WatermelonSyncApi(APIView):
                 body=request.data,
                 last_pulled_at=parse_last_pulled_at(raw_timestamp),
                 device_id=self.device_id(request),
-                chunk_size=settings.FIELDLINE["SYNC_MAX_MUTATIONS"],
+                chunk_size=fieldline_settings.SYNC_MAX_MUTATIONS,
             )
         except WatermelonInvalid as error:
             return json_response(error.errors, status.HTTP_400_BAD_REQUEST)

@@ -16,6 +16,9 @@ from urllib.parse import quote
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+# One key for every server process of a run, as one deployment keeps its key across
+# restarts and restores: signed values (pull cursors) stay valid from one to the next.
+DEPLOYMENT_SECRET_KEY = secrets.token_urlsafe(64)
 
 
 def free_port() -> int:
@@ -56,7 +59,7 @@ class ServerProcess:
             DATABASE_URL=self.database_url,
             DEBUG="false",  # no per-connection query log growing under load
             JOBS_INLINE="true",  # no broker: jobs run in the request, as in the tests
-            SECRET_KEY=secrets.token_urlsafe(64),
+            SECRET_KEY=DEPLOYMENT_SECRET_KEY,
             SECURE_SSL_REDIRECT="false",
             ALLOWED_HOSTS="127.0.0.1",
             PYTHONDONTWRITEBYTECODE="1",

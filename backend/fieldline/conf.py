@@ -33,6 +33,7 @@ _ENV_NAMES: dict[str, str | None] = {
     "CALL_SLA_HOURS": None,
     # Computed from the object storage settings in settings.py, with its own variable there.
     "APP_CONNECT_SRC": None,
+    "COMPRESSED_PATHS": None,
 }
 # The nested thresholds' entries that have a variable of their own:
 # (key, entry, field of the entry or None for the entry itself, variable, type).
@@ -220,6 +221,15 @@ class FieldlineSettings:
     IMPORT_UPLOAD_RETENTION_DAYS: int = 30
     DELETED_PHOTO_RETENTION_DAYS: int = 30
     RETENTION_BATCH: int = 1000
+    # Sync on mobile networks. Answers on these paths are gzipped when Accept-Encoding
+    # allows it (streams as they stream), at this zlib level (1 fastest .. 9 smallest).
+    COMPRESSED_PATHS: list[str] = field(default_factory=lambda: ["/api/sync/", "/api/exports/"])
+    COMPRESSION_LEVEL: int = 6
+    # Pushes and pulls from an app older than this semantic version (X-App-Version) are
+    # answered 426; empty: no minimum. Requests without the header are always served.
+    MIN_APP_VERSION: str = ""
+    # A presigned photo upload URL (POST /api/photos/{id}/upload) works this many seconds.
+    PHOTO_UPLOAD_URL_TTL_S: int = 900
     # The rep's app (/app/). The semantic version it sends as X-App-Version: raise it with
     # every release of the app's files, so a server's minimum version can turn old copies
     # away. While open and online it syncs every APP_SYNC_EVERY_S (and on start, on

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from hq import views
+from hq import device_views, views
 from hq.access import OfficeLoginForm
 
 app_name = "hq"
@@ -28,4 +28,5 @@ urlpatterns = [
     path("exports/<uuid:pk>/", views.export_job, name="export-job"),
     path("exports/<uuid:pk>/status", views.export_job_status, name="export-job-status"),
     path("exports/<uuid:pk>/download", views.export_job_download, name="export-job-download"),
+    path("devices/", device_views.devices, name="devices"),
 ]

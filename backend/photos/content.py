@@ -116,7 +116,7 @@ def photo_content_store(*, actor: User, photo: Photo, body: bytes) -> StoredCont
     with transaction.atomic():
         bulk_update_records(
             entity="photo",
-            values_by_id={photo.pk: {"uploaded_at": timezone.now()}},
+            values_by_id={photo.pk: {"uploaded_at": timezone.now(), "upload_state": "uploaded"}},
             attrs_by_id={photo.pk: {"size_bytes": len(body), "content": stored_name}},
             actor=actor,
             source=ChangeSource.REST,

@@ -4,7 +4,7 @@ import re
 
 from rest_framework import serializers
 
-from surveys.models import Photo, PhotoFlag
+from surveys.models import Photo, PhotoFlag, PhotoUploadState
 from sync.serializers import StrictChoiceField, WireSerializer, record_ref
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -23,6 +23,12 @@ class PhotoWireSerializer(WireSerializer):
         read_only=True,
         help_text="Set by the server: photo_reused when the bytes were used at another store.",
     )
+    upload_state = serializers.ChoiceField(
+        choices=PhotoUploadState.choices,
+        read_only=True,
+        help_text="Set by the server: pending, uploaded (bytes stored and checked), "
+        "thumbnail_ready.",
+    )
 
     class Meta:
         model = Photo
@@ -38,6 +44,7 @@ class PhotoWireSerializer(WireSerializer):
             "lon",
             "uploaded_at",
             "flags",
+            "upload_state",
         ]
 
     def validate_sha256(self, value: str) -> str:

@@ -30,8 +30,9 @@ PHOTO = register(
             FieldSpec("lat", writers=FIELD_ROLES),
             FieldSpec("lon", writers=FIELD_ROLES),
         ),
-        # Set by the server: when the bytes arrived, and reuse flags (photos.flags).
-        readonly=("uploaded_at", "flags"),
+        # Set by the server: when the bytes arrived, reuse flags (photos.flags), and the
+        # upload state (photos.upload_state).
+        readonly=("uploaded_at", "flags", "upload_state"),
         scope_rule=ScopeRule(parents=("survey", "visit")),
         creators=FIELD_ROLES,
         deleters=FIELD_ROLES,

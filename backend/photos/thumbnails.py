@@ -21,6 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fieldline.conf import fieldline_settings
 from photos.content import photo_content_open
+from photos.upload_state import photo_thumbnail_ready_mark
 from surveys.models import Photo, PhotoThumbnail
 
 
@@ -107,7 +108,10 @@ def photo_thumbnail_make(*, photo_id: uuid.UUID | str) -> ThumbnailOutcome:
             "made_at": timezone.now(),
         },
     )
-    return ThumbnailOutcome.MADE if image is not None else ThumbnailOutcome.UNDECODABLE
+    if image is None:
+        return ThumbnailOutcome.UNDECODABLE
+    photo_thumbnail_ready_mark(photo_id=photo.pk)
+    return ThumbnailOutcome.MADE
 
 
 def photos_missing_thumbnails(*, limit: int) -> QuerySet[Photo]:

@@ -6,3 +6,7 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from surveys import syncing  # noqa: F401  (registers the entities)
+        from surveys.template_feed import TEMPLATE_FEED
+        from sync.feeds import register_feed
+
+        register_feed(TEMPLATE_FEED)

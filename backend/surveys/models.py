@@ -117,6 +117,14 @@ class PhotoSection(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class PhotoUploadState(models.TextChoices):
+    """Where a photo's bytes are: a phone shows and retries each photo on its own."""
+
+    PENDING = "pending", "Bytes not arrived"
+    UPLOADED = "uploaded", "Bytes stored and checked"
+    THUMBNAIL_READY = "thumbnail_ready", "Thumbnail made"
+
+
 class PhotoFlag(models.TextChoices):
     REUSED = "photo_reused", "The same bytes (SHA-256) were already used at another store"
 
@@ -139,6 +147,10 @@ class Photo(SyncableModel):
     uploaded_at = models.DateTimeField(null=True, blank=True)
     # PhotoFlag codes, sorted; computed by the server (photos.flags), never by phones.
     flags = models.JSONField(default=list, blank=True)
+    # Set by the server as the bytes arrive and their thumbnail is made (read-only on the wire).
+    upload_state = models.CharField(
+        max_length=16, choices=PhotoUploadState.choices, default=PhotoUploadState.PENDING
+    )
 
     class Meta(SyncableModel.Meta):
         constraints = [

@@ -33,6 +33,7 @@ SIZES = {
         "export": 10_000,
         "orders": 100_000,
         "load": ([1, 2, 4, 8, 16], 3.0),
+        "mobile": 3_000,
     },
     "medium": {
         "push": 10_000,
@@ -44,6 +45,7 @@ SIZES = {
         "export": 100_000,
         "orders": 1_000_000,
         "load": ([1, 2, 4, 8, 16, 32], 5.0),
+        "mobile": 30_000,
     },
     # The sizes of the performance targets.
     "full": {
@@ -56,6 +58,8 @@ SIZES = {
         "export": 100_000,
         "orders": 10_000_000,
         "load": ([1, 2, 4, 8, 16, 32, 64], 10.0),
+        # A rep's scope over a phone's 3G link.
+        "mobile": 30_000,
     },
 }
 # Orders first: the RFM recompute grades every store in the database, so it runs before
@@ -70,15 +74,19 @@ CASES = (
     "nearest",
     "export",
     "load",
+    "mobile",
 )
 
 
 def run_case(
     name: str, sizes: dict, vendor: str, server: LiveServer | None, extra: dict
 ) -> list[Row]:
-    from tests.bench import domain_cases, load, sync_cases
+    from tests.bench import domain_cases, load, mobile_link, sync_cases
 
     size = sizes[name]
+    if name == "mobile":
+        rows, extra["mobile"] = mobile_link.bench_mobile_link(server, size)
+        return rows
     if name == "push":
         return sync_cases.bench_push(server, size, vendor)
     if name == "pull":
@@ -165,7 +173,9 @@ def main() -> int:
     # Sync cases talk to one gunicorn worker with one thread: requests one at a time, the
     # server's CPU and memory apart from the client's.
     server = (
-        LiveServer(workers=1, threads=1) if {"push", "pull", "incremental"} & set(chosen) else None
+        LiveServer(workers=1, threads=1)
+        if {"push", "pull", "incremental", "mobile"} & set(chosen)
+        else None
     )
     rows: list[Row] = []
     extra: dict = {}

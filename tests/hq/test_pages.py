@@ -25,6 +25,7 @@ PAGES = [
     "/hq/dispatch/",
     "/hq/analytics/",
     "/hq/exports/",
+    "/hq/devices/",
 ]
 
 

@@ -1,8 +1,11 @@
 """Inspect a user's sync state: devices, their mutations, conflicts, and the scope size."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounts.models import User
+from sync.device_selectors import DeviceHealth, device_health
+from sync.models import Device
 from sync.selectors import sync_state
 
 
@@ -28,3 +31,28 @@ class Command(BaseCommand):
                 f"device {device.device_id or '(none)'}: last push {last_push}; "
                 f"{statuses}; {device.conflicts} conflicts"
             )
+        self.write_health(user)
+
+    def write_health(self, user: User) -> None:
+        """The health rows the phones' own requests keep (as GET /api/sync/devices)."""
+        devices = Device.objects.filter(user=user).select_related("user").order_by("device_id")
+        for health in device_health(devices=devices, now=timezone.now()):
+            self.stdout.write(health_line(health))
+
+
+def health_line(health: DeviceHealth) -> str:
+    def when(moment) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M:%SZ") if moment else "never"
+
+    line = (
+        f"health {health.device_id}: app {health.app_version or '-'}; "
+        f"first seen {when(health.first_seen)}, last seen {when(health.last_seen)}; "
+        f"last push {when(health.last_push_at)}, last pull {when(health.last_pull_at)}; "
+        f"behind {health.behind}; pending {health.pending_mutations}; "
+        f"rejected 7d {health.rejected_7d}, conflicts 7d {health.conflicts_7d}"
+    )
+    if health.last_error:
+        line += f"; last error {health.last_error} at {when(health.last_error_at)}"
+    if health.stale:
+        line += "; STALE (changes waiting, no successful push for 24 h)"
+    return line
