@@ -222,6 +222,8 @@ def test_a_manager_sees_only_their_region(scene, open_page):
     assert page.locator('table.figures th:text-is("south")').count() == 0
     page.click("nav >> text=Map")
     page.wait_for_selector('#map[data-markers="5"]')
+    # While the map zooms to its stores, the clusters of both zoom levels are drawn.
+    page.wait_for_function("document.querySelectorAll('.store-cluster').length === 1")
     assert page.locator(".store-cluster").all_inner_texts() == ["5"]
     page.click("nav >> text=Review")
     assert page.locator("tr[data-survey]").count() == 7
