@@ -44,6 +44,11 @@ class MutationResultSerializer(serializers.Serializer):
     record = serializers.DictField(required=False, allow_null=True)
     conflicts = serializers.ListField(child=serializers.DictField(), required=False)
     errors = serializers.DictField(required=False)
+    code = serializers.CharField(
+        required=False,
+        help_text="On some rejections: the rule that refused the mutation "
+        "(e.g. survey_approved, opening_hours_confirmed, task_transition).",
+    )
 
 
 class PushResponseSerializer(serializers.Serializer):

@@ -227,6 +227,7 @@ class Batch:
                 conflicts=tuple(prior.result.get("conflicts") or ()),
                 errors=prior.result.get("errors"),
                 reason=prior.result.get("reason", ""),
+                code=prior.result.get("code", ""),
             )
         return replays
 
@@ -345,6 +346,7 @@ class Batch:
                 status=Status.REJECTED,
                 errors=rejection.errors,
                 reason=rejection.reason,
+                code=rejection.code,
             )
         if mutation.mutation_id is not None:
             self.answered[mutation.mutation_id] = result
@@ -361,6 +363,7 @@ class Batch:
                             "conflicts": list(result.conflicts),
                             "errors": result.errors,
                             "reason": result.reason,
+                            "code": result.code,
                         }
                     ),
                     "at": self.received_at,

@@ -37,6 +37,8 @@ class MutationResult:
     errors: dict[str, Any] | None = None
     # Why a rejection happened, for REST status codes: "invalid", "not_found", "forbidden".
     reason: str = ""
+    # A rule's own name for a rejection (e.g. "survey_approved"), for clients to act on.
+    code: str = ""
 
     def as_wire(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -45,6 +47,8 @@ class MutationResult:
         }
         if self.status == Status.REJECTED:
             body["errors"] = self.errors or {}
+            if self.code:
+                body["code"] = self.code
         else:
             body["record"] = self.record
             if self.conflicts:
@@ -53,10 +57,11 @@ class MutationResult:
 
 
 class MutationRejected(Exception):
-    def __init__(self, errors: dict[str, Any], reason: str = "invalid") -> None:
+    def __init__(self, errors: dict[str, Any], reason: str = "invalid", code: str = "") -> None:
         super().__init__(errors)
         self.errors = errors
         self.reason = reason
+        self.code = code
 
 
 def record_wire(

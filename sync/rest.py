@@ -13,7 +13,12 @@ from django import forms
 from django.http import Http404
 from django_filters.fields import IsoDateTimeField
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    ParseError,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -65,6 +70,14 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
     at +01:00) is a 400, not an overflow in the database adapter."""
 
     field_class = UTCDateTimeField
+
+
+class Conflict(APIException):
+    """The record's state refuses the write (e.g. an approved survey a rep would delete)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record's state does not allow this."
+    default_code = "conflict"
 
 
 # --- parsing -----------------------------------------------------------------------------
@@ -171,6 +184,11 @@ class SyncableViewSet(
             return result
         if result.reason == "not_found":
             raise Http404
+        errors = dict(result.errors or {})
+        if result.code:
+            errors["code"] = result.code
         if result.reason == "forbidden":
-            raise PermissionDenied(result.errors)
-        raise ValidationError(result.errors)
+            raise PermissionDenied(errors)
+        if result.reason == "conflict":
+            raise Conflict(errors)
+        raise ValidationError(errors)

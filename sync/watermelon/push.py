@@ -55,9 +55,13 @@ class Refusal:
     table: str
     id: str
     errors: Mapping[str, Any]
+    code: str = ""  # the rule that refused it, when one names itself
 
     def as_wire(self) -> dict[str, Any]:
-        return {"table": self.table, "id": self.id, "errors": self.errors}
+        body = {"table": self.table, "id": self.id, "errors": self.errors}
+        if self.code:
+            body["code"] = self.code
+        return body
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,9 @@ def push_changes(
         elif row.kind == "deleted" and result.reason == "not_found":
             accepted += 1  # Nothing of it is left for this user: the delete has happened.
         else:
-            refused.append(Refusal(row.table, str(row.record_id), result.errors or {}))
+            refused.append(
+                Refusal(row.table, str(row.record_id), result.errors or {}, code=result.code)
+            )
     return PushOutcome(accepted=accepted, refused=tuple(refused), conflicts=tuple(conflicts))
 
 
