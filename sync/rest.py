@@ -80,6 +80,8 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+UNUSABLE_ID = "Must be a new UUID: leave it out, or send one no record uses."
+
 # --- parsing -----------------------------------------------------------------------------
 
 
@@ -127,13 +129,17 @@ class SyncableViewSet(
             raise PermissionDenied("Your role may not create this record.")
         body = self.body(request)
         raw_id = body.pop("id", None)
+        # One answer for every id that cannot be used, whether it is malformed, taken in
+        # the caller's scope or taken in another's: no answer tells an id in another scope
+        # exists.
+        unusable = ValidationError({"id": [UNUSABLE_ID]})
         try:
             record_id = uuid.UUID(str(raw_id)) if raw_id is not None else uuid.uuid4()
         except ValueError as error:
-            raise ValidationError({"id": ["Must be a UUID."]}) from error
+            raise unusable from error
         body.pop("version", None)
         if self.spec.model.objects.filter(pk=record_id).exists():
-            raise ValidationError({"id": ["A record with this id exists."]})
+            raise unusable
         result = self.write(
             Mutation(entity=self.entity, op="create", record_id=record_id, fields=body)
         )

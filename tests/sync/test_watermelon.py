@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from stores.models import Store
-from surveys.models import SiteSurvey
+from surveys.models import Photo, SiteSurvey
 from sync.models import AppliedMutation, ChangeLog
 from sync.pull import watermark
 from sync.watermelon.pull import plan_pull, pull_stream
@@ -584,3 +584,24 @@ def test_a_manager_pulls_the_region(client_for, world):
     body = Device(client_for("manager_north")).pull()
     north = {str(world[who]["store"]) for who in ("rep_north", "rep_north_2")}
     assert ids(body, "stores", "created") == north
+
+
+def test_a_jpeg_photo_can_be_created(device, world):
+    """Its content_type equals the column's default ("image/jpeg"); the serializer still
+    requires it, so it must reach the engine rather than be left to the default."""
+    photo = new_row(
+        survey=str(world["rep_north"]["survey"]),
+        visit=None,
+        section="storefront",
+        sha256="e" * 64,
+        content_type="image/jpeg",
+        taken_at=None,
+        lat=None,
+        lon=None,
+    )
+
+    response = device.push({"photos": {"created": [photo]}})
+
+    assert response.status_code == 200, response.content
+    stored = Photo.objects.get(pk=photo["id"])
+    assert (stored.content_type, stored.sha256) == ("image/jpeg", "e" * 64)
