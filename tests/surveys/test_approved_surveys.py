@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from surveys.models import SiteSurvey
+from surveys.models import Photo, SiteSurvey
 from sync.models import ChangeLog
 from tests.sync.test_watermelon import Device
 
@@ -155,3 +155,20 @@ def test_watermelon_delete_of_an_approved_survey_is_refused_and_an_edit_goes_to_
 
     assert response.status_code == 200, response.content
     assert SiteSurvey.objects.get(pk=mine["survey"]).review_status == "pending"
+
+
+def test_a_photo_of_an_approved_survey_is_kept_from_a_reps_delete(client_for, world):
+    mine = world["rep_north"]
+    approve(client_for, mine["survey"])
+
+    response = client_for("rep_north").delete(f"/api/photos/{mine['photo']}/")
+    (result,) = push(
+        client_for("rep_north"),
+        {"entity": "photo", "op": "delete", "record_id": str(mine["photo"])},
+    )
+
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "survey_approved"
+    assert (result["status"], result["code"]) == ("rejected", "survey_approved")
+    assert Photo.objects.get(pk=mine["photo"]).deleted is False
+    assert client_for("hq").delete(f"/api/photos/{mine['photo']}/").status_code == 204
