@@ -50,6 +50,11 @@ class MutationResultSerializer(serializers.Serializer):
         "earlier push or earlier in this one): the first answer, given again; nothing was "
         "applied now.",
     )
+    code = serializers.CharField(
+        required=False,
+        help_text="On some rejections: the rule that refused the mutation "
+        "(e.g. survey_approved, opening_hours_confirmed, task_transition).",
+    )
 
 
 class PushResponseSerializer(serializers.Serializer):

@@ -230,6 +230,7 @@ class Batch:
                 errors=prior.result.get("errors"),
                 reason=prior.result.get("reason", ""),
                 replayed=True,
+                code=prior.result.get("code", ""),
             )
         return replays
 
@@ -348,6 +349,7 @@ class Batch:
                 status=Status.REJECTED,
                 errors=rejection.errors,
                 reason=rejection.reason,
+                code=rejection.code,
             )
         if mutation.mutation_id is not None:
             self.answered[mutation.mutation_id] = result
@@ -364,6 +366,7 @@ class Batch:
                             "conflicts": list(result.conflicts),
                             "errors": result.errors,
                             "reason": result.reason,
+                            "code": result.code,
                         }
                     ),
                     "at": self.received_at,

@@ -24,7 +24,7 @@ from sync.merge import (
 from sync.models import ChangeLog
 from sync.mutations import NOT_FOUND, OPS, Mutation, MutationRejected, MutationResult, record_wire
 from sync.record_writer import field_defaults
-from sync.registry import Candidate, RefKind, get_entity
+from sync.registry import Candidate, RefKind, Refusal, get_entity
 from sync.wire import storable_json, to_ms, wire_value
 
 if TYPE_CHECKING:
@@ -101,8 +101,14 @@ class MutationRules:
         ]
         if denied:
             raise MutationRejected(
-                {name: ["Your role may not change this field."] for name in denied},
+                {
+                    name: [self.spec.field(name).denied or "Your role may not change this field."]
+                    for name in denied
+                },
                 reason="forbidden",
+                code=next(
+                    (f"{name}_denied" for name in denied if self.spec.field(name).denied), ""
+                ),
             )
         return values
 
@@ -173,7 +179,10 @@ class MutationRules:
             )
             prefetched = self.batch.prefetched.get(self.spec.name)
             for write_check in self.spec.write_checks:
-                errors.update(write_check(candidate, prefetched, self.batch.context))
+                found = write_check(candidate, prefetched, self.batch.context)
+                if isinstance(found, Refusal):
+                    raise MutationRejected(dict(found.errors), reason=found.reason, code=found.code)
+                errors.update(found)
             if errors:
                 raise MutationRejected(errors)
 
@@ -273,6 +282,12 @@ class MutationRules:
             raise MutationRejected({"fields": ["A delete carries no fields."]})
         if record.deleted:
             return self.result(record, Status.APPLIED)
+        for check in self.spec.delete_checks:
+            refusal = check(record, self.batch.context)
+            if refusal is not None:
+                raise MutationRejected(
+                    dict(refusal.errors), reason=refusal.reason, code=refusal.code
+                )
         self.batch.writer.delete(
             spec=self.spec,
             record=record,

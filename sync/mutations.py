@@ -40,6 +40,8 @@ class MutationResult:
     # The answer of an earlier push with the same mutation id, given again: nothing was
     # applied this time (a developer re-sending a fixed id learns why nothing changed).
     replayed: bool = False
+    # A rule's own name for a rejection (e.g. "survey_approved"), for clients to act on.
+    code: str = ""
 
     def as_wire(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -48,6 +50,8 @@ class MutationResult:
         }
         if self.status == Status.REJECTED:
             body["errors"] = self.errors or {}
+            if self.code:
+                body["code"] = self.code
         else:
             body["record"] = self.record
             if self.conflicts:
@@ -58,10 +62,11 @@ class MutationResult:
 
 
 class MutationRejected(Exception):
-    def __init__(self, errors: dict[str, Any], reason: str = "invalid") -> None:
+    def __init__(self, errors: dict[str, Any], reason: str = "invalid", code: str = "") -> None:
         super().__init__(errors)
         self.errors = errors
         self.reason = reason
+        self.code = code
 
 
 def record_wire(

@@ -39,6 +39,9 @@ class FieldSpec:
     creators: frozenset[str] | None = None
     ref: RefKind | None = None
     ref_entity: str | None = None
+    # What a role outside `writers` is told when it sets the field (a generic message
+    # when empty): say what to do instead.
+    denied: str = ""
 
     @property
     def attname(self) -> str:
@@ -116,12 +119,25 @@ class Touched:
     changed: frozenset[str]  # the wire fields the write set on it
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A rule's refusal of one mutation: its errors, the reason (for REST status codes:
+    "invalid" 400, "forbidden" 403, "conflict" 409) and a code naming the rule."""
+
+    errors: Mapping[str, Any]
+    reason: str = "invalid"
+    code: str = ""
+
+
 # Once per write and entity, before mutations apply: given each mutation's raw fields and
 # the record it targets (None for a create), read what the checks and `derive` need, in
 # one query or two for the whole write.
 Prefetch = Callable[[Sequence[tuple[Mapping[str, Any], Model | None]], WriteContext], Any]
 # Per mutation, with what `prefetch` returned: {field: [messages]}; non-empty rejects it.
-WriteCheck = Callable[[Candidate, Any, WriteContext], dict[str, list[str]]]
+# A check may answer a `Refusal` instead, to give the rejection its reason and code.
+WriteCheck = Callable[[Candidate, Any, WriteContext], "dict[str, list[str]] | Refusal"]
+# Per delete of a live record, before it is applied: a `Refusal`, or None to let it pass.
+DeleteCheck = Callable[[Model, WriteContext], Refusal | None]
 # Once per write and entity, before anything is stored: sets server-computed fields on the
 # records the write creates or changes, and returns the names of the fields it sets.
 Derive = Callable[[Sequence[Touched], Any, WriteContext], Collection[str]]
@@ -143,6 +159,7 @@ class EntitySpec:
     # Derive. Bulk creates from trusted server code run `prefetch` and `derive`, not checks.
     prefetch: Prefetch | None = None
     write_checks: tuple[WriteCheck, ...] = ()
+    delete_checks: tuple[DeleteCheck, ...] = ()
     derive: Derive | None = None
 
     @property

@@ -13,7 +13,12 @@ from django import forms
 from django.http import Http404
 from django_filters.fields import IsoDateTimeField
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    ParseError,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -67,6 +72,16 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCDateTimeField
 
 
+class Conflict(APIException):
+    """The record's state refuses the write (e.g. an approved survey a rep would delete)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record's state does not allow this."
+    default_code = "conflict"
+
+
+UNUSABLE_ID = "Must be a new UUID: leave it out, or send one no record uses."
+
 # --- parsing -----------------------------------------------------------------------------
 
 
@@ -114,13 +129,17 @@ class SyncableViewSet(
             raise PermissionDenied("Your role may not create this record.")
         body = self.body(request)
         raw_id = body.pop("id", None)
+        # One answer for every id that cannot be used, whether it is malformed, taken in
+        # the caller's scope or taken in another's: no answer tells an id in another scope
+        # exists.
+        unusable = ValidationError({"id": [UNUSABLE_ID]})
         try:
             record_id = uuid.UUID(str(raw_id)) if raw_id is not None else uuid.uuid4()
         except ValueError as error:
-            raise ValidationError({"id": ["Must be a UUID."]}) from error
+            raise unusable from error
         body.pop("version", None)
         if self.spec.model.objects.filter(pk=record_id).exists():
-            raise ValidationError({"id": ["A record with this id exists."]})
+            raise unusable
         result = self.write(
             Mutation(entity=self.entity, op="create", record_id=record_id, fields=body)
         )
@@ -171,6 +190,11 @@ class SyncableViewSet(
             return result
         if result.reason == "not_found":
             raise Http404
+        errors = dict(result.errors or {})
+        if result.code:
+            errors["code"] = result.code
         if result.reason == "forbidden":
-            raise PermissionDenied(result.errors)
-        raise ValidationError(result.errors)
+            raise PermissionDenied(errors)
+        if result.reason == "conflict":
+            raise Conflict(errors)
+        raise ValidationError(errors)

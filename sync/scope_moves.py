@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from sync.models import ScopeExit
+from sync.models import ConflictLog, ScopeExit
 from sync.positions import allocate_positions, bump_positions
 from sync.registry import EntitySpec, get_entity, in_lock_order, scope_children
 
@@ -29,6 +29,11 @@ def move_scope(
     spec = get_entity(entity)
     assert spec is not None
     _record_exits(spec=spec, record_ids=record_ids, old_scope=old_scope, new_scope=new_scope)
+    _move_conflicts(
+        entity=entity,
+        record_ids=record_ids,
+        update={"scope_owner_id": new_scope[0], "scope_region_id": new_scope[1]},
+    )
     moved = {entity: (record_ids, old_scope, new_scope)}
     while moved:
         following: dict[str, tuple[EntitySpec, Q, tuple[Any, Any], tuple[Any, Any]]] = {}
@@ -61,10 +66,17 @@ def move_scope(
                 update["scope_owner_id"] = child_new[0]
             child.model.objects.filter(pk__in=child_ids).update(**update)
             bump_positions(model=child.model, record_ids=child_ids)
+            _move_conflicts(entity=child.name, record_ids=child_ids, update=update)
             _record_exits(
                 spec=child, record_ids=child_ids, old_scope=child_old, new_scope=child_new
             )
             moved[name] = (child_ids, child_old, child_new)
+
+
+def _move_conflicts(*, entity: str, record_ids: list[Any], update: dict[str, Any]) -> None:
+    """A record's conflict log follows it: its new owner and region see what was lost on
+    it, and the side it left sees it no more (the log holds values of the record)."""
+    ConflictLog.objects.filter(entity=entity, record_id__in=record_ids).update(**update)
 
 
 def _record_exits(

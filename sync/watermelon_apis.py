@@ -63,6 +63,7 @@ class WatermelonRefusalSerializer(serializers.Serializer):
     table = serializers.CharField()
     id = serializers.CharField()
     errors = serializers.DictField()
+    code = serializers.CharField(required=False, help_text="The rule that refused it, if named.")
 
 
 class WatermelonPushResponseSerializer(serializers.Serializer):

@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from accounts.forms import BrakedAdminLoginForm
 from accounts.models import Region, User
+
+# /admin/login/ is a door like the others: the brake's message for a refused attempt.
+# (The brake itself holds there anyway: it is in the authentication backend.)
+admin.site.login_form = BrakedAdminLoginForm
 
 
 @admin.register(Region)

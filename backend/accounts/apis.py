@@ -31,7 +31,7 @@ class TokenApi(APIView):
             issued = token_issue(
                 username=credentials.validated_data["username"],
                 password=credentials.validated_data["password"],
-                client_ip=self.get_client_ip(request),
+                request=request._request,
             )
         except LoginThrottled as throttled:
             raise Throttled(
@@ -43,9 +43,6 @@ class TokenApi(APIView):
             )
         body = {"token": issued.token, "user": MeSerializer(issued.user).data}
         return Response(body, status=status.HTTP_200_OK)
-
-    def get_client_ip(self, request: Request) -> str:
-        return LoginRateThrottle().get_ident(request)
 
 
 class MeApi(APIView):

@@ -82,8 +82,17 @@ class FieldlineSettings:
     STALE_SURVEY_DAYS: int = 180
     # A follow-up's owner is reminded this many days before it is due.
     FOLLOWUP_REMIND_DAYS_BEFORE: int = 1
+    # The login brake (accounts/brake.py): failures per name and address, per address for
+    # any names, counted over the window since the last one; past LOGIN_FAILURE_LIMIT an
+    # account waits LOGIN_DELAY_BASE_S, doubling per failure up to LOGIN_DELAY_MAX_S,
+    # unless the right password comes from a device that signed in to it before (a signed
+    # cookie, LOGIN_DEVICE_COOKIE_DAYS long).
     LOGIN_FAILURE_LIMIT: int = 5
     LOGIN_FAILURE_WINDOW_S: int = 900
+    LOGIN_ADDRESS_FAILURE_LIMIT: int = 30
+    LOGIN_DELAY_BASE_S: int = 2
+    LOGIN_DELAY_MAX_S: int = 600
+    LOGIN_DEVICE_COOKIE_DAYS: int = 180
     PHONE_REGION: str = "DE"
     SYNC_MAX_MUTATIONS: int = 500
     # Seconds a client is told to wait (Retry-After) when the database is unavailable.

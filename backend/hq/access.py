@@ -9,38 +9,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.forms import BrakedLoginFormMixin
 from accounts.models import OFFICE_ROLES
-from accounts.services import (
-    LoginThrottled,
-    login_brake_check,
-    login_failure_record,
-    login_success_record,
-)
 
 REFUSED = "These pages are for regional managers and HQ. Reps work in the Fieldline phone app."
 
 
-class OfficeLoginForm(AuthenticationForm):
-    """Django's login form, refusing reps with a message that says why. Failed logins
-    count against the same brake as the token API's, so neither door allows more guesses."""
-
-    def clean(self):
-        client_ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        username = self.cleaned_data.get("username") or ""
-        try:
-            login_brake_check(username=username, client_ip=client_ip)
-        except LoginThrottled as throttled:
-            raise forms.ValidationError(
-                "Too many failed logins for this name; try again later.", code="throttled"
-            ) from throttled
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError as error:
-            if getattr(error, "code", None) == "invalid_login":
-                login_failure_record(username=username, client_ip=client_ip)
-            raise
-        login_success_record(username=username, client_ip=client_ip)
-        return cleaned
+class OfficeLoginForm(BrakedLoginFormMixin, AuthenticationForm):
+    """Django's login form, refusing reps with a message that says why. The login brake
+    holds it as every other door (it is in the authentication backend)."""
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)

@@ -4,6 +4,7 @@
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,8 +21,14 @@ from stores.serializers import (
     StoresNearbyQuerySerializer,
     StoreWireSerializer,
 )
-from stores.services import MergeError, MergeRefused, stores_merge
-from sync.rest import SyncableViewSet
+from stores.services import (
+    MergeError,
+    MergeRefused,
+    OpeningHoursRefused,
+    opening_hours_confirm,
+    stores_merge,
+)
+from sync.rest import Conflict, SyncableViewSet
 
 
 @extend_schema_view(
@@ -32,6 +39,31 @@ class StoreViewSet(SyncableViewSet):
     entity = "store"
     serializer_class = StoreWireSerializer
     filterset_class = StoreFilter
+
+    @extend_schema(
+        summary="Confirm the opening hours a rep proposed (managers and HQ)",
+        request=None,
+        responses={200: StoreWireSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="opening-hours/confirm",
+        permission_classes=[IsOffice],
+    )
+    def confirm_opening_hours(self, request: Request, pk: str | None = None) -> Response:
+        """`opening_hours_proposed` becomes `opening_hours` (what visits are judged by) and
+        the proposal is cleared. To turn a proposal down, set `opening_hours_proposed` to
+        `{}`; to amend it, set `opening_hours` yourself."""
+        record = self.get_object()
+        try:
+            body = opening_hours_confirm(actor=request.user, store_id=record.pk)
+        except OpeningHoursRefused as error:
+            detail = {"detail": error.detail}
+            if error.errors:
+                detail["errors"] = error.errors
+            raise Conflict(detail) from error
+        return Response(body)
 
 
 class StoresNearbyApi(APIView):

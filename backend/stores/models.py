@@ -67,7 +67,11 @@ class Store(SyncableModel):
     # Server-set by the analytics recompute: the kind (fact, model, predicted, rule) of each
     # computed tag in `tags`; tags not named here were set by hand.
     tag_kinds = models.JSONField(default=dict, blank=True, editable=False)
+    # The hours visits are judged by (`outside_opening_hours`): confirmed by a manager or
+    # HQ. Reps propose hours in `opening_hours_proposed` (empty: no proposal), which a
+    # manager confirms into `opening_hours` (stores.services.opening_hours_confirm).
     opening_hours = models.JSONField(default=dict, blank=True)
+    opening_hours_proposed = models.JSONField(default=dict, blank=True)
     geofence_radius_m = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(10.0), MaxValueValidator(5000.0)]
     )

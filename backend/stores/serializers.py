@@ -51,7 +51,16 @@ class StoreWireSerializer(WireSerializer):
     tags = serializers.ListField(
         child=StrictCharField(max_length=50), max_length=50, required=False
     )
-    opening_hours = OpeningHoursField(required=False)
+    opening_hours = OpeningHoursField(
+        required=False,
+        help_text="Confirmed hours, which visits are judged by; set by managers and HQ. "
+        "Reps send `opening_hours_proposed`.",
+    )
+    opening_hours_proposed = OpeningHoursField(
+        required=False,
+        help_text="Hours a rep proposes (empty: none); a manager confirms them with "
+        "POST /api/stores/{id}/opening-hours/confirm/.",
+    )
     tag_kinds = serializers.DictField(
         child=serializers.ChoiceField(choices=["fact", "model", "predicted", "rule"]),
         read_only=True,
@@ -78,6 +87,7 @@ class StoreWireSerializer(WireSerializer):
             "tags",
             "tag_kinds",
             "opening_hours",
+            "opening_hours_proposed",
             "geofence_radius_m",
             "phone_verified",
             "closing_proposed_at",

@@ -110,3 +110,52 @@ def _apply_all(*, actor: User, mutations: list[Mutation], device_id: str) -> Non
     ]
     if refused:
         raise MergeRefused(MergeError.REFUSED, "A record could not be moved.", refused)
+
+
+class OpeningHoursRefused(Exception):
+    """Nothing to confirm, or the engine refused the write (`errors` as it answered)."""
+
+    def __init__(self, detail: str, errors: object = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+@retried_on_contention
+def opening_hours_confirm(*, actor: User, store_id: uuid.UUID) -> dict:
+    """A manager or HQ confirms the hours a rep proposed: they become the store's
+    `opening_hours` (which visits are judged by) and the proposal is cleared, in one
+    versioned write that reaches phones. Returns the store's wire form.
+
+    Reps may only propose: a rep who could set confirmed hours could switch off the
+    `outside_opening_hours` flag of their own visits."""
+    store = (
+        Store.objects.filter(scope_filter(user=actor), pk=store_id, deleted=False)
+        .values("version", "opening_hours_proposed")
+        .first()
+    )
+    if store is None:
+        raise OpeningHoursRefused("Not found.")
+    if not store["opening_hours_proposed"]:
+        raise OpeningHoursRefused("No opening hours are proposed for this store.")
+    results = apply_mutations(
+        actor=actor,
+        mutations=[
+            Mutation(
+                entity="store",
+                op="update",
+                record_id=store_id,
+                base_version=store["version"],
+                fields={
+                    "opening_hours": store["opening_hours_proposed"],
+                    "opening_hours_proposed": {},
+                },
+            )
+        ],
+        device_id=f"rest-{actor.pk}",
+        source=ChangeSource.REST,
+    )
+    (result,) = results
+    if result.status == Status.REJECTED or result.record is None:
+        raise OpeningHoursRefused("The hours could not be confirmed.", result.errors)
+    return result.record

@@ -60,7 +60,14 @@ STORE = register(
             FieldSpec("grade", policy=Policy.SERVER, writers=OFFICE_ROLES),
             FieldSpec("segment", policy=Policy.SERVER, writers=frozenset({"hq"})),
             FieldSpec("tags", policy=Policy.UNION, writers=OFFICE_ROLES),
-            FieldSpec("opening_hours", writers=ALL_ROLES),
+            # Visits are judged by confirmed hours: reps propose, the office confirms.
+            FieldSpec(
+                "opening_hours",
+                writers=OFFICE_ROLES,
+                denied="Opening hours are confirmed by a manager: send your hours as "
+                "opening_hours_proposed instead.",
+            ),
+            FieldSpec("opening_hours_proposed", writers=ALL_ROLES),
             FieldSpec("geofence_radius_m", writers=OFFICE_ROLES),
             # Set by call outcomes (crm.calls); the office may correct them.
             FieldSpec("phone_verified", policy=Policy.SERVER, writers=OFFICE_ROLES),

@@ -5,7 +5,7 @@ import copy
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cache, reduce
 from operator import or_
 from typing import Any
 
@@ -55,9 +55,13 @@ class Refusal:
     table: str
     id: str
     errors: Mapping[str, Any]
+    code: str = ""  # the rule that refused it, when one names itself
 
     def as_wire(self) -> dict[str, Any]:
-        return {"table": self.table, "id": self.id, "errors": self.errors}
+        body = {"table": self.table, "id": self.id, "errors": self.errors}
+        if self.code:
+            body["code"] = self.code
+        return body
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,9 @@ def push_changes(
         elif row.kind == "deleted" and result.reason == "not_found":
             accepted += 1  # Nothing of it is left for this user: the delete has happened.
         else:
-            refused.append(Refusal(row.table, str(row.record_id), result.errors or {}))
+            refused.append(
+                Refusal(row.table, str(row.record_id), result.errors or {}, code=result.code)
+            )
     return PushOutcome(accepted=accepted, refused=tuple(refused), conflicts=tuple(conflicts))
 
 
@@ -272,6 +278,18 @@ def plan_mutations(
         elif row.kind == "created":
             defaults = {name: column.default for name, column in columns_of(key[0]).items()}
             fields = _differing(row=row, base=defaults, creating=True)
+            # A value equal to the default is still sent where the entity requires it (a
+            # photo's content_type "image/jpeg"): left out, it would be "required" for ever.
+            columns = columns_of(key[0])
+            for name in _required_fields(row.spec.name):
+                value = row.values.get(name)
+                if (
+                    name not in fields
+                    and name in row.values
+                    and name in columns
+                    and not _placeholder(columns[name], value, creating=True)
+                ):
+                    fields[name] = value
             mutation = _mutation(
                 actor=actor, device_id=device_id, since=since, row=row, op="create", fields=fields
             )
@@ -357,6 +375,18 @@ def _changes_before(
         key: [change for change in changes if change.version > versions[key]]
         for key, changes in found.items()
     }
+
+
+@cache
+def _required_fields(entity: str) -> frozenset[str]:
+    """The fields a create of `entity` must carry (its serializer requires them)."""
+    spec = get_entity(entity)
+    assert spec is not None
+    return frozenset(
+        name
+        for name, serializer_field in spec.serializer().fields.items()
+        if serializer_field.required and not serializer_field.read_only
+    )
 
 
 def _differing(

@@ -299,7 +299,7 @@ def bench_pull_incremental(server: LiveServer, totals: tuple[int, int]) -> list[
                     op="update",
                     record_id=pk,
                     base_version=1,
-                    fields={"opening_hours": {"mon": [["07:00", "20:00"]]}},
+                    fields={"opening_hours_proposed": {"mon": [["07:00", "20:00"]]}},
                     mutation_id=uuid.uuid4(),
                 )
                 for pk in changed

@@ -28,9 +28,11 @@ SETTINGS_VARIABLES = (
     "DJANGO_SETTINGS_MODULE",
     "CELERY_BROKER_URL",
     "JOBS_INLINE",
+    "CACHE_URL",
 )
-# Production has a broker; nothing connects to it for these checks.
+# Production has a broker and a shared cache; nothing connects to them for these checks.
 BROKER_URL = "redis://broker.invalid:6379/0"
+CACHE_URL = "rediscache://cache.invalid:6379/1"
 
 
 def production_env(**overrides: str | None) -> dict[str, str]:
@@ -40,6 +42,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS=HOST,
         CELERY_BROKER_URL=BROKER_URL,
+        CACHE_URL=CACHE_URL,
         DJANGO_SETTINGS_MODULE="fieldline.settings",
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -79,6 +82,13 @@ def test_deploy_check_is_clean_when_the_proxy_does_the_https_redirect():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "WARNING" not in output, output
+
+
+def test_deploy_check_warns_of_a_per_process_cache():
+    """The login brake counts in the cache: per process, each app server counts apart."""
+    result = deploy_check(production_env(CACHE_URL=None))
+    assert result.returncode != 0
+    assert "accounts.W001" in result.stdout + result.stderr
 
 
 def test_deploy_check_reports_a_weak_secret_key():

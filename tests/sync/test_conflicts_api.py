@@ -95,3 +95,32 @@ def test_conflicts_take_any_time_a_client_can_send(client_for, people, since, st
     assert response.status_code == status
     if status == 400:
         assert "since" in response.json()
+
+
+def test_the_conflict_log_follows_its_record_to_a_new_owner_and_region(client_for, people, world):
+    """A store reassigned to another rep, then to another region: the conflicts logged on
+    its survey go with it, and the side it left no longer sees them."""
+    survey = lose_a_notes_conflict(people, world, "rep_north")
+    store = world["rep_north"]["store"]
+
+    def seen_by(who: str) -> list[str]:
+        body = client_for(who).get("/api/sync/conflicts").json()
+        return [row["record_id"] for row in body["results"]]
+
+    response = client_for("manager_north").patch(
+        f"/api/stores/{store}/", {"owner": people["rep_north_2"].pk}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert seen_by("rep_north") == []
+    assert seen_by("rep_north_2") == [survey]
+
+    response = client_for("hq").patch(
+        f"/api/stores/{store}/",
+        {"region": "south", "owner": people["rep_south"].pk},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert seen_by("rep_north_2") == []
+    assert seen_by("manager_north") == []
+    assert seen_by("manager_south") == [survey]
+    assert survey in seen_by("rep_south")

@@ -83,7 +83,7 @@ def listed_ids(client: APIClient, entity: str, query: str = "") -> set[str]:
 def edit_body(entity: str, role: str) -> dict[str, Any]:
     """An edit the role may make to a record in its scope."""
     if entity == "store":
-        return {"opening_hours": {"mon": [["08:00", "18:00"]]}}
+        return {"opening_hours_proposed": {"mon": [["08:00", "18:00"]]}}
     if entity == "survey":
         return {"review_status": "approved"} if role == "manager" else {"notes": "edited"}
     if entity == "task":
@@ -494,7 +494,7 @@ def test_forbidden_field_blocks_the_allowed_ones_sent_with_it(client_for, world)
 def allowed_edits() -> list:
     cases = [
         ("rep_north", "store", {"phone": "040 3290 4100"}, {"phone": "+494032904100"}),
-        ("rep_north", "store", {"opening_hours": {"sat": [["09:00", "13:00"]]}}, None),
+        ("rep_north", "store", {"opening_hours_proposed": {"sat": [["09:00", "13:00"]]}}, None),
         ("rep_north", "task", {"status": "in_progress"}, None),
         ("rep_north", "task", {"notes": "Owner away until Friday"}, None),
         ("rep_north", "task", {"status": "done", "notes": "Done"}, None),

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from stores.models import Store
-from surveys.models import SiteSurvey
+from surveys.models import Photo, SiteSurvey
 from sync.models import AppliedMutation, ChangeLog
 from sync.pull import watermark
 from sync.watermelon.pull import plan_pull, pull_stream
@@ -334,7 +334,9 @@ def test_whole_row_push_merges_with_a_managers_edit_made_after_the_pull(
 ):
     survey = str(world["rep_north"]["survey"])
     manager = client_for("manager_north")
-    response = manager.patch(f"/api/surveys/{survey}/", {"review_status": "approved"})
+    # (A verdict other than `approved`: a rep's edit of an approved survey sends it back
+    # to review, see tests/surveys/test_approved_surveys.py.)
+    response = manager.patch(f"/api/surveys/{survey}/", {"review_status": "has_issues"})
     assert response.status_code == 200, response.content
     # The phone pulled before the manager's edit and pushes the whole row it has; an app
     # whose schema has no `version` column relies on last_pulled_at alone.
@@ -346,12 +348,12 @@ def test_whole_row_push_merges_with_a_managers_edit_made_after_the_pull(
     assert response.status_code == 200, response.content
     assert response.json()["conflicts"] == []
     saved = SiteSurvey.objects.get(pk=survey)
-    assert (saved.review_status, saved.notes) == ("approved", "back entrance blocked")
+    assert (saved.review_status, saved.notes) == ("has_issues", "back entrance blocked")
     pushed = ChangeLog.objects.filter(record_id=survey, source="push").get()
     assert pushed.new_values == {"notes": "back entrance blocked"}
     body = device.pull()
     [merged] = body["changes"]["surveys"]["updated"]
-    assert (merged["review_status"], merged["notes"]) == ("approved", "back entrance blocked")
+    assert (merged["review_status"], merged["notes"]) == ("has_issues", "back entrance blocked")
 
 
 def test_unchanged_fields_of_a_row_never_reach_the_engine(device, world):
@@ -582,3 +584,24 @@ def test_a_manager_pulls_the_region(client_for, world):
     body = Device(client_for("manager_north")).pull()
     north = {str(world[who]["store"]) for who in ("rep_north", "rep_north_2")}
     assert ids(body, "stores", "created") == north
+
+
+def test_a_jpeg_photo_can_be_created(device, world):
+    """Its content_type equals the column's default ("image/jpeg"); the serializer still
+    requires it, so it must reach the engine rather than be left to the default."""
+    photo = new_row(
+        survey=str(world["rep_north"]["survey"]),
+        visit=None,
+        section="storefront",
+        sha256="e" * 64,
+        content_type="image/jpeg",
+        taken_at=None,
+        lat=None,
+        lon=None,
+    )
+
+    response = device.push({"photos": {"created": [photo]}})
+
+    assert response.status_code == 200, response.content
+    stored = Photo.objects.get(pk=photo["id"])
+    assert (stored.content_type, stored.sha256) == ("image/jpeg", "e" * 64)

@@ -31,7 +31,7 @@ from crm.analytics.scoring import (
 from crm.orders.models import Order, OrderLine
 from fieldline.conf import fieldline_settings
 from stores.models import Store, TradeAreaType
-from surveys.models import SiteSurvey
+from surveys.models import ReviewStatus, SiteSurvey
 
 
 def analytics_parameters(*, as_of: dt.date) -> AnalyticsParameters:
@@ -79,12 +79,18 @@ def store_order_stats(*, params: AnalyticsParameters) -> list[StoreOrderStats]:
     ]
 
 
-def store_site_features(*, store_ids: Iterable[uuid.UUID] | None = None) -> list[SiteFeatures]:
+def store_site_features(
+    *, store_ids: Iterable[uuid.UUID] | None = None, approved_only: bool = False
+) -> list[SiteFeatures]:
     """Every live store (or those of `store_ids`) with its current segment, grade and tags
-    and its latest survey's features, in one query."""
-    latest = SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False).order_by(
-        "-captured_at", "-created_at"
-    )
+    and its latest survey's features, in one query.
+
+    `approved_only`: the latest *approved* survey's features (for money: a rep's
+    unreviewed survey with inflated footfall must not raise a subsidy)."""
+    latest = SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False)
+    if approved_only:
+        latest = latest.filter(review_status=ReviewStatus.APPROVED)
+    latest = latest.order_by("-captured_at", "-created_at")
     stores = Store.objects.filter(deleted=False)
     if store_ids is not None:
         stores = stores.filter(pk__in=list(store_ids))

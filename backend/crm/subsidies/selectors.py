@@ -142,10 +142,12 @@ def subsidy_quote(*, campaign: Campaign, store_id: uuid.UUID) -> SubsidyQuote | 
     Price sensitivity comes from the store's RFM segment (FIELDLINE
     "SUBSIDY_PRICE_SENSITIVITY_BY_SEGMENT": churning and early stores react most to price,
     head-active ones least); potential is the site potential of the ABC grade (footfall,
-    area, key equipment, trade area from the latest survey).
+    area, key equipment, trade area) from the latest *approved* survey: a survey no
+    manager has approved (or one a rep edited since, which went back to review) feeds no
+    money.
     """
     conf = fieldline_settings
-    sites = store_site_features(store_ids=[store_id])
+    sites = store_site_features(store_ids=[store_id], approved_only=True)
     if not sites:
         return None
     site = sites[0]

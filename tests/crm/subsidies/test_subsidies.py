@@ -74,7 +74,7 @@ def test_quotes_use_the_stores_segment_and_site(client_for, people, regions):
     """
     rep = people["rep_north"]
     full = make_store(rep, "full", segment="tail_churn")
-    create("survey", store=full, **FULL_SITE)
+    create("survey", store=full, review_status="approved", **FULL_SITE)
     bare = make_store(rep, "bare", segment="head_active")
     half = make_store(rep, "half", segment="mid_churn")
     create(
@@ -84,6 +84,7 @@ def test_quotes_use_the_stores_segment_and_site(client_for, people, regions):
         area_m2=60.0,
         equipment=["microwave", "freezer"],
         trade_area_type="residential",
+        review_status="approved",
     )
     campaign = approved_campaign(
         people["hq"], make_budget(people["hq"], regions["north"], "100.00"), exponent_t=2.0
@@ -117,6 +118,50 @@ def test_quotes_use_the_stores_segment_and_site(client_for, people, regions):
         ).status_code
         == 404
     )
+
+
+def test_only_the_latest_approved_survey_feeds_the_quote(client_for, people, regions):
+    """A rep's newer, unreviewed survey with inflated figures does not raise the coupon:
+    the quote reads the latest approved survey (here the half site: 12.32), and with no
+    approved survey at all, the site counts as unknown (potential 0)."""
+    rep = people["rep_north"]
+    half = make_store(rep, "half", segment="mid_churn")
+    create(
+        "survey",
+        store=half,
+        footfall_weekday=500,
+        area_m2=60.0,
+        equipment=["microwave", "freezer"],
+        trade_area_type="residential",
+        review_status="approved",
+        captured_at="2026-10-01T10:00:00Z",
+    )
+    for status in ("pending", "has_issues", "rejected"):
+        create(
+            "survey",
+            store=half,
+            review_status=status,
+            captured_at="2026-11-01T10:00:00Z",
+            **FULL_SITE,
+        )
+    unreviewed_only = make_store(rep, "new", segment="mid_churn")
+    create("survey", store=unreviewed_only, captured_at="2026-11-01T10:00:00Z", **FULL_SITE)
+    campaign = approved_campaign(
+        people["hq"], make_budget(people["hq"], regions["north"], "100.00"), exponent_t=2.0
+    )
+    client = client_for("rep_north")
+
+    def quote(store):
+        response = client.get(
+            f"/api/subsidies/campaigns/{campaign.pk}/quote", {"store": str(store)}
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    assert quote(half)["potential"] == pytest.approx(0.41)
+    assert quote(half)["value"] == "12.32"
+    assert quote(unreviewed_only)["potential"] == 0.0
+    assert quote(unreviewed_only)["value"] == "8.20"  # Y = 0.4 (price only): 5 + 0.16 x 20
 
 
 # --- the holdout group ----------------------------------------------------------------

@@ -637,7 +637,8 @@ class StorePage {
             app.changed();
           },
         },
-        TASK_STATUSES.map(([value, text]) => h('option', { value, selected: value === task.status }, text)),
+        // A rep moves a task forward only (the server refuses the rest): offer the current step and later ones.
+        TASK_STATUSES.slice(Math.max(0, TASK_STATUSES.findIndex(([value]) => value === task.status))).map(([value, text]) => h('option', { value, selected: value === task.status }, text)),
       );
       add(card, 
         h(
