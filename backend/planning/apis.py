@@ -1,0 +1,87 @@
+"""The plan API: rules per region, generating a plan."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsOffice
+from planning.selectors import rules_list
+from planning.serializers import (
+    PlanAnswerSerializer,
+    PlanGenerateSerializer,
+    PlanRulesListSerializer,
+    PlanRulesQuerySerializer,
+    PlanRulesSerializer,
+)
+from planning.services import PlanError, PlanRefused, plan_generate, rules_from_wire, rules_update
+
+
+def refused(error: PlanRefused) -> Response:
+    if error.code == PlanError.NOT_FOUND:
+        raise NotFound() from error
+    code = status.HTTP_409_CONFLICT if error.code == PlanError.REQUEST_REUSED else 400
+    return Response({"detail": error.detail, "code": str(error.code)}, status=code)
+
+
+class PlanRulesApi(APIView):
+    """Each region's plan rules (a manager's region, HQ's all); PUT replaces one region's.
+    A region nobody set rules for answers the FIELDLINE defaults."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(parameters=[PlanRulesQuerySerializer], responses={200: PlanRulesListSerializer})
+    def get(self, request: Request) -> Response:
+        query = PlanRulesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rules = rules_list(actor=request.user, region=query.validated_data.get("region"))
+        return Response({"results": [r.wire() for r in rules]})
+
+    @extend_schema(request=PlanRulesSerializer, responses={200: PlanRulesSerializer})
+    def put(self, request: Request) -> Response:
+        payload = PlanRulesSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            rules = rules_update(actor=request.user, rules=rules_from_wire(payload.validated_data))
+        except PlanRefused as error:
+            return refused(error)
+        return Response(rules.wire())
+
+
+class PlanGenerateApi(APIView):
+    """Plan a region's visits for some weeks. With `dry_run` nothing is made: the answer
+    says what the plan would be. Otherwise the visits become `visit` tasks (`due_date` =
+    the day, `plan` = the plan's id); open visits of earlier plans in the period are
+    cancelled, started and done ones kept."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(
+        request=PlanGenerateSerializer,
+        responses={
+            200: PlanAnswerSerializer,
+            201: PlanAnswerSerializer,
+            409: OpenApiTypes.OBJECT,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        payload = PlanGenerateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        try:
+            outcome = plan_generate(
+                actor=request.user,
+                region=data["region"],
+                start=data["start"],
+                weeks=data["weeks"],
+                dry_run=data["dry_run"],
+                request_id=data.get("request_id"),
+            )
+        except PlanRefused as error:
+            return refused(error)
+        code = status.HTTP_200_OK if outcome.plan is None else status.HTTP_201_CREATED
+        return Response(outcome.answer, status=code)

@@ -1,0 +1,119 @@
+"""The plan API's input and output shapes."""
+
+from rest_framework import serializers
+
+from fieldline.conf import fieldline_settings
+from sync.serializers import (
+    FiniteFloatField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+)
+
+GRADE_KEYS = ("A", "B", "C")
+
+
+class GradeMinutesField(serializers.DictField):
+    """`{"A": n, "B": n, "C": n}`: one whole number per grade, each in its range."""
+
+    def __init__(self, *, low: int, high: int, **kwargs):
+        self.low, self.high = low, high
+        super().__init__(child=serializers.IntegerField(), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict) or set(data) != set(GRADE_KEYS):
+            raise serializers.ValidationError('Give one value for each grade: {"A", "B", "C"}.')
+        for grade, value in data.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise serializers.ValidationError(f"{grade}: a whole number is required.")
+            if not self.low <= value <= self.high:
+                raise serializers.ValidationError(f"{grade}: between {self.low} and {self.high}.")
+        return {grade: data[grade] for grade in GRADE_KEYS}
+
+
+class PlanRulesSerializer(StrictSerializer):
+    region = StrictCharField(max_length=32)
+    frequency_weeks = GradeMinutesField(
+        low=1, high=52, help_text="Weeks between visits by grade (a store without grade: C)."
+    )
+    prospect_weeks = StrictIntegerField(
+        min_value=0, max_value=52, help_text="Weeks between visits of a prospect; 0: none."
+    )
+    visit_minutes = GradeMinutesField(low=1, high=480, help_text="Minutes a visit takes.")
+    day_minutes = StrictIntegerField(
+        min_value=30, max_value=1440, help_text="A rep's working minutes a day."
+    )
+    work_days = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=7),
+        min_length=1,
+        max_length=7,
+        help_text="Working ISO weekdays, Monday = 1.",
+    )
+    travel_kmh = FiniteFloatField(
+        min_value=1, max_value=200, help_text="Average speed between stops."
+    )
+    holidays = serializers.ListField(
+        child=serializers.DateField(), max_length=366, help_text="Dates without visits."
+    )
+
+
+class PlanRulesListSerializer(serializers.Serializer):
+    results = PlanRulesSerializer(many=True)
+
+
+class PlanRulesQuerySerializer(StrictSerializer):
+    region = StrictCharField(max_length=32, required=False)
+
+
+class PlanGenerateSerializer(StrictSerializer):
+    region = StrictCharField(max_length=32)
+    start = serializers.DateField(help_text="The first day of the plan (today or later).")
+    weeks = StrictIntegerField(min_value=1)
+    dry_run = StrictBooleanField(required=False, default=False)
+    request_id = serializers.UUIDField(
+        required=False,
+        help_text=(
+            "Chosen by the client, new for each plan it means to make. A retry with the same "
+            "id (the answer was lost) answers the plan it made and changes nothing; reused "
+            "for another region, start or length: 409."
+        ),
+    )
+
+    def validate_weeks(self, value: int) -> int:
+        limit = fieldline_settings.PLAN_MAX_WEEKS
+        if value > limit:
+            raise serializers.ValidationError(f"At most {limit} weeks; plan the rest later.")
+        return value
+
+
+class UnplannedVisitSerializer(serializers.Serializer):
+    store = serializers.UUIDField()
+    rep = serializers.IntegerField(allow_null=True)
+    date = serializers.DateField(allow_null=True, help_text="The day it was wanted on.")
+    reason = serializers.ChoiceField(
+        choices=[
+            "no_rep",
+            "closed_on_working_days",
+            "no_open_day",
+            "visit_longer_than_day",
+            "day_full",
+        ]
+    )
+
+
+class PlanAnswerSerializer(serializers.Serializer):
+    id = serializers.UUIDField(required=False, help_text="The plan made (not for a dry run).")
+    required = serializers.IntegerField(help_text="Visits the stores' cadence asks for.")
+    planned = serializers.IntegerField(help_text="Visits in the plan, kept ones included.")
+    kept = serializers.IntegerField(help_text="Started or done visits of earlier plans kept.")
+    created = serializers.IntegerField(required=False, help_text="Visit tasks made.")
+    replaced = serializers.IntegerField(
+        required=False, help_text="Open visits of earlier plans in the period, cancelled."
+    )
+    unplanned = UnplannedVisitSerializer(many=True)
+    by_rep = serializers.DictField(
+        child=serializers.DictField(child=serializers.DictField()),
+        help_text='{"<user id>": {"<date>": {"visits": k, "minutes": x}}}; minutes: visits '
+        "plus travel.",
+    )
