@@ -1,24 +1,36 @@
 """The plan API: rules per region, generating a plan."""
 
+import datetime as dt
+
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsOffice
-from planning.selectors import rules_list
+from planning.selectors import overloaded_days, rules_list
 from planning.serializers import (
+    DayOverloadListSerializer,
     PlanAnswerSerializer,
     PlanGenerateSerializer,
+    PlanPeriodQuerySerializer,
     PlanRulesListSerializer,
     PlanRulesQuerySerializer,
     PlanRulesSerializer,
 )
-from planning.services import PlanError, PlanRefused, plan_generate, rules_from_wire, rules_update
+from planning.services import (
+    PlanError,
+    PlanRefused,
+    plan_generate,
+    region_in_scope,
+    rules_from_wire,
+    rules_update,
+)
 
 
 def refused(error: PlanRefused) -> Response:
@@ -85,3 +97,35 @@ class PlanGenerateApi(APIView):
             return refused(error)
         code = status.HTTP_200_OK if outcome.plan is None else status.HTTP_201_CREATED
         return Response(outcome.answer, status=code)
+
+
+def period_query(request: Request, *, back_days: int, ahead_days: int):
+    """(region, rep, from, to) of a period query: a manager's own region unless named,
+    HQ names one; the period defaults around today."""
+    query = PlanPeriodQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    data = query.validated_data
+    region = data.get("region") or request.user.region_id
+    if region is None:
+        raise ValidationError({"region": ["Name the region (HQ sees every region)."]})
+    if not region_in_scope(actor=request.user, region=region):
+        raise NotFound()
+    today = timezone.localdate()
+    start = data.get("from") or today - dt.timedelta(days=back_days)
+    end = data.get("to") or max(start, today) + dt.timedelta(days=ahead_days)
+    return region, data.get("rep"), start, end
+
+
+class PlanOverloadsApi(APIView):
+    """Rep days whose planned visits no longer fit the working minutes (a store given to a
+    rep mid-plan brings its visits along); by default from today four weeks on."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(
+        parameters=[PlanPeriodQuerySerializer], responses={200: DayOverloadListSerializer}
+    )
+    def get(self, request: Request) -> Response:
+        region, rep, start, end = period_query(request, back_days=0, ahead_days=27)
+        days = overloaded_days(region=region, rep=rep, start=start, end=end)
+        return Response(DayOverloadListSerializer({"results": days}).data)

@@ -117,3 +117,35 @@ class PlanAnswerSerializer(serializers.Serializer):
         help_text='{"<user id>": {"<date>": {"visits": k, "minutes": x}}}; minutes: visits '
         "plus travel.",
     )
+
+
+class PlanPeriodQuerySerializer(StrictSerializer):
+    region = StrictCharField(max_length=32, required=False, help_text="HQ: which region.")
+    rep = serializers.IntegerField(min_value=1, required=False, help_text="A rep's user id.")
+    # `from` is a Python keyword: the field is renamed in __init__.
+    from_ = serializers.DateField(required=False)
+    to = serializers.DateField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = self.fields.pop("from_")
+
+    def validate(self, attrs):
+        start, end = attrs.get("from"), attrs.get("to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"to": ["Before from."]})
+        if start and end and (end - start).days > 366:
+            raise serializers.ValidationError({"to": ["At most a year after from."]})
+        return attrs
+
+
+class DayOverloadSerializer(serializers.Serializer):
+    rep = serializers.IntegerField()
+    date = serializers.DateField()
+    visits = serializers.IntegerField()
+    minutes = serializers.FloatField(help_text="Visits plus travel in route order.")
+    day_minutes = serializers.FloatField(help_text="The region's working minutes a day.")
+
+
+class DayOverloadListSerializer(serializers.Serializer):
+    results = DayOverloadSerializer(many=True)
