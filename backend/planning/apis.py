@@ -13,8 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsOffice
-from planning.selectors import overloaded_days, rules_list
+from planning.selectors import overloaded_days, plan_compliance, rules_list
 from planning.serializers import (
+    ComplianceSerializer,
     DayOverloadListSerializer,
     PlanAnswerSerializer,
     PlanGenerateSerializer,
@@ -22,6 +23,7 @@ from planning.serializers import (
     PlanRulesListSerializer,
     PlanRulesQuerySerializer,
     PlanRulesSerializer,
+    compliance_wire,
 )
 from planning.services import (
     PlanError,
@@ -129,3 +131,19 @@ class PlanOverloadsApi(APIView):
         region, rep, start, end = period_query(request, back_days=0, ahead_days=27)
         days = overloaded_days(region=region, rep=rep, start=start, end=end)
         return Response(DayOverloadListSerializer({"results": days}).data)
+
+
+class PlanComplianceApi(APIView):
+    """How far the plan was kept: planned visits due in the period, done, and verified (a
+    geofence-verified visit to the store on the planned day ±1), by rep, grade and week.
+    By default the last four weeks up to today."""
+
+    permission_classes = [IsAuthenticated, IsOffice]
+
+    @extend_schema(parameters=[PlanPeriodQuerySerializer], responses={200: ComplianceSerializer})
+    def get(self, request: Request) -> Response:
+        region, rep, start, end = period_query(request, back_days=27, ahead_days=0)
+        if "to" not in request.query_params:
+            end = timezone.localdate()
+        compliance = plan_compliance(region=region, rep=rep, start=start, end=end)
+        return Response(ComplianceSerializer(compliance_wire(compliance)).data)

@@ -122,13 +122,9 @@ class PlanAnswerSerializer(serializers.Serializer):
 class PlanPeriodQuerySerializer(StrictSerializer):
     region = StrictCharField(max_length=32, required=False, help_text="HQ: which region.")
     rep = serializers.IntegerField(min_value=1, required=False, help_text="A rep's user id.")
-    # `from` is a Python keyword: the field is renamed in __init__.
-    from_ = serializers.DateField(required=False)
+    # `from` is a Python keyword: declared through the class namespace.
+    locals()["from"] = serializers.DateField(required=False)
     to = serializers.DateField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["from"] = self.fields.pop("from_")
 
     def validate(self, attrs):
         start, end = attrs.get("from"), attrs.get("to")
@@ -149,3 +145,63 @@ class DayOverloadSerializer(serializers.Serializer):
 
 class DayOverloadListSerializer(serializers.Serializer):
     results = DayOverloadSerializer(many=True)
+
+
+class ComplianceFiguresSerializer(serializers.Serializer):
+    planned = serializers.IntegerField(help_text="Planned visits due in the period.")
+    done = serializers.IntegerField(help_text="Of them, tasks marked done.")
+    verified = serializers.IntegerField(
+        help_text="Of them, backed by a geofence-verified visit to the store on the planned day ±1."
+    )
+    rate = serializers.FloatField(allow_null=True, help_text="verified / planned.")
+
+
+class ComplianceRepSerializer(ComplianceFiguresSerializer):
+    rep = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+
+
+class ComplianceGradeSerializer(ComplianceFiguresSerializer):
+    grade = serializers.CharField()
+
+
+class ComplianceWeekSerializer(ComplianceFiguresSerializer):
+    week = serializers.DateField(help_text="The week's Monday.")
+
+
+class ComplianceSerializer(ComplianceFiguresSerializer):
+    region = serializers.CharField()
+    locals()["from"] = serializers.DateField()
+    to = serializers.DateField()
+    by_rep = ComplianceRepSerializer(many=True)
+    by_grade = ComplianceGradeSerializer(many=True)
+    by_week = ComplianceWeekSerializer(many=True)
+
+
+def compliance_wire(compliance) -> dict:
+    """A `selectors.Compliance` in the API's shape."""
+
+    def figures(row) -> dict:
+        return {
+            "planned": row.planned,
+            "done": row.done,
+            "verified": row.verified,
+            "rate": round(row.rate, 4) if row.rate is not None else None,
+        }
+
+    return {
+        "region": compliance.region,
+        "from": compliance.start,
+        "to": compliance.end,
+        **figures(compliance.total),
+        "by_rep": [
+            {
+                "rep": int(row.key) if row.key != "None" else None,
+                "name": compliance.rep_names.get(row.key, ""),
+                **figures(row),
+            }
+            for row in compliance.by_rep
+        ],
+        "by_grade": [{"grade": row.key, **figures(row)} for row in compliance.by_grade],
+        "by_week": [{"week": row.key, **figures(row)} for row in compliance.by_week],
+    }
