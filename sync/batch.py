@@ -31,7 +31,16 @@ from sync.mutation_rules import MutationRules
 from sync.mutations import NOT_FOUND, Mutation, MutationRejected, MutationResult, record_wire
 from sync.positions import insert_rows, key_share_lock
 from sync.record_writer import RecordKey, RecordWriter
-from sync.registry import EntitySpec, RefKind, Touched, WriteContext, get_entity, in_lock_order
+from sync.registry import (
+    EntitySpec,
+    RefKind,
+    Touched,
+    WriteContext,
+    Written,
+    after_write_hooks,
+    get_entity,
+    in_lock_order,
+)
 from sync.retries import isolated
 from sync.scope_moves import move_scope
 from sync.serializers import partial_validator
@@ -433,6 +442,18 @@ class Batch:
         insert_rows(model=AppliedMutation, rows=self.applied)
         for entity, pk, old_scope, new_scope in self.moves:
             move_scope(entity=entity, record_ids=[pk], old_scope=old_scope, new_scope=new_scope)
+        self.after_write()
+
+    def after_write(self) -> None:
+        """The hooks apps installed for the entities this batch wrote (`after_write`)."""
+        written: dict[str, list[Written]] = {}
+        for record, change in self.writer.changes:
+            written.setdefault(change["entity"], []).append(
+                Written(record=record, op=change["op"], changed=frozenset(change["new_values"]))
+            )
+        for entity, items in written.items():
+            for hook in after_write_hooks(entity):
+                hook(items, self.context)
 
 
 MAX_ID = 2**63 - 1

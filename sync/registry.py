@@ -200,6 +200,36 @@ class EntitySpec:
         return tuple(f for f in self.fields if f.ref == RefKind.RECORD)
 
 
+@dataclass(frozen=True)
+class Written:
+    """A record as a write stored it, and what the write did to it."""
+
+    record: Model
+    op: str  # create, update, delete
+    changed: frozenset[str]  # the wire fields it set ({"deleted"} for a delete)
+
+
+# Once per write and entity, after its records, log rows and scope moves are stored, in
+# the write's transaction: how an app above the entity's keeps its own records in step
+# (a plan's visits follow their store), instead of the entity's app importing up. A hook
+# may write through the engine again (a savepoint of the same transaction).
+AfterWrite = Callable[[Sequence[Written], WriteContext], None]
+_AFTER_WRITE: dict[str, list[AfterWrite]] = {}
+
+
+def after_write(entity: str, hook: AfterWrite) -> None:
+    """Install `hook` to run after every push or REST write of `entity` (`sync.batch`);
+    installing it again changes nothing. Bulk server writes (`sync.bulk`) do not run it:
+    they cannot change a record's scope, and their callers own the consequences."""
+    hooks = _AFTER_WRITE.setdefault(entity, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def after_write_hooks(entity: str) -> tuple[AfterWrite, ...]:
+    return tuple(_AFTER_WRITE.get(entity, ()))
+
+
 _REGISTRY: dict[str, EntitySpec] = {}
 
 

@@ -59,6 +59,7 @@ from crm.subsidies.services import (
 )
 from demo import catalogue
 from demo.photos import plan_photo_bytes, plan_visit_photos, store_photo_bytes
+from demo.plans import seed_plans
 from demo.streets import CITIES, City, Street
 from fieldline.conf import fieldline_settings
 from stores.models import Store
@@ -111,6 +112,8 @@ class OfficeSummary:
     tag_rules: int
     budgets: int
     coupons: int
+    planned_visits: int = 0
+    plan_visits_made: int = 0
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,17 @@ def database_has_data() -> bool:
 
 
 # Fieldline's own apps (ARCHITECTURE.md); a new app with data belongs here too.
-FIELDLINE_APPS = ("accounts", "sync", "stores", "surveys", "visits", "tasks", "crm", "reports")
+FIELDLINE_APPS = (
+    "accounts",
+    "sync",
+    "stores",
+    "surveys",
+    "visits",
+    "tasks",
+    "planning",
+    "crm",
+    "reports",
+)
 
 
 def resettable_models() -> list[type[Model]]:
@@ -1153,7 +1166,7 @@ def seed_office(*, seed: int, people: DemoPeople, today: dt.date, progress: bool
     hq = people.hq
     # The office's clock: now, or that day's afternoon when seeding for another day.
     now = min(timezone.now(), dt.datetime.combine(today, dt.time(15), tzinfo=dt.UTC))
-    steps = ("tag rule", "analytics", "call queues", "subsidies", "calls")
+    steps = ("tag rule", "analytics", "call queues", "subsidies", "calls", "visit plans")
     with progress_bar(enabled=progress, total=len(steps), label="office", unit="step") as bar:
         tag_rule_create(actor=hq, **DEMO_TAG_RULE)
         bar.update(1)
@@ -1167,6 +1180,11 @@ def seed_office(*, seed: int, people: DemoPeople, today: dt.date, progress: bool
             rng=stream(seed, "calls"), managers=people.managers, today=today, now=now
         )
         bar.update(1)
+        plan_rng = stream(seed, "plans")
+        planned_visits, plan_visits_made = seed_plans(
+            rng=plan_rng, new_id=IdSequence(plan_rng), managers=people.managers, today=today
+        )
+        bar.update(1)
     return OfficeSummary(
         segmented_stores=sum(1 for segment in recompute.segments.values() if segment),
         churn_warnings=len(recompute.warnings),
@@ -1175,6 +1193,8 @@ def seed_office(*, seed: int, people: DemoPeople, today: dt.date, progress: bool
         tag_rules=TagRule.objects.count(),
         budgets=budgets,
         coupons=coupons,
+        planned_visits=planned_visits,
+        plan_visits_made=plan_visits_made,
     )
 
 

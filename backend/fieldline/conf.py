@@ -34,6 +34,8 @@ _ENV_NAMES: dict[str, str | None] = {
     # Computed from the object storage settings in settings.py, with its own variable there.
     "APP_CONNECT_SRC": None,
     "COMPRESSED_PATHS": None,
+    "PLAN_FREQUENCY_WEEKS": None,
+    "PLAN_VISIT_MINUTES": None,
 }
 # The nested thresholds' entries that have a variable of their own:
 # (key, entry, field of the entry or None for the entry itself, variable, type).
@@ -263,6 +265,19 @@ class FieldlineSettings:
     CURRENCY: str = "EUR"
     # HQ analytics: the daily orders chart covers this many days.
     ANALYTICS_CHART_DAYS: int = 28
+    # Visit plans: the defaults of a region's plan rules until its manager sets its own
+    # (PUT /api/plans/rules). Weeks between visits by grade (a store without a grade as C),
+    # prospects every PLAN_PROSPECT_WEEKS (0: not planned), minutes a visit takes by grade,
+    # a rep's working minutes a day (visits plus the drive between them at
+    # PLAN_TRAVEL_KMH), working ISO weekdays (Monday = 1). A plan covers at most
+    # PLAN_MAX_WEEKS weeks.
+    PLAN_FREQUENCY_WEEKS: dict[str, int] = field(default_factory=lambda: {"A": 1, "B": 2, "C": 4})
+    PLAN_PROSPECT_WEEKS: int = 0
+    PLAN_VISIT_MINUTES: dict[str, int] = field(default_factory=lambda: {"A": 30, "B": 20, "C": 15})
+    PLAN_DAY_MINUTES: int = 420
+    PLAN_WORK_DAYS: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    PLAN_TRAVEL_KMH: float = 25.0
+    PLAN_MAX_WEEKS: int = 12
     # Keys of settings.FIELDLINE not declared above, as given.
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "photos",
     "visits",
     "tasks",
+    "planning",
     "crm",
     "reports",
     "hq",

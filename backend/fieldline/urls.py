@@ -51,6 +51,7 @@ urlpatterns = [
     path("api/stores/merge", StoreMergeApi.as_view(), name="stores-merge"),
     path("api/", include("photos.urls")),
     path("api/me/day", MyDayApi.as_view(), name="me-day"),
+    path("api/", include("planning.urls")),
     path("api/", include("crm.urls")),
     path("api/", include("surveys.urls")),
     path("api/", include("reports.urls")),

@@ -116,3 +116,34 @@ class AnalyticsForm(forms.Form):
     until = forms.DateField(
         required=False, label="Up to", widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class ComplianceForm(forms.Form):
+    """The visit plans page: which region (HQ chooses; a manager has one), rep and period."""
+
+    region = forms.ChoiceField(label="Region", required=False)
+    rep = forms.TypedChoiceField(label="Rep", coerce=int, required=False, empty_value=None)
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        regions = list(region_list(actor=actor))
+        self.fields["region"].choices = [(r.code, r.name) for r in regions]
+        reps = User.objects.filter(
+            role="rep", region__in=[r.code for r in regions], is_active=True
+        ).order_by("username")
+        self.fields["rep"].choices = [("", "All reps")] + [(u.pk, u.username) for u in reps]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "Before the start.")
+        if start and end and (end - start).days > 366:
+            self.add_error("end", "At most a year after the start.")
+        return data

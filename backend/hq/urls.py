@@ -24,6 +24,7 @@ urlpatterns = [
     path("review/<uuid:pk>/", views.review_submit, name="review-submit"),
     path("dispatch/", views.dispatch, name="dispatch"),
     path("analytics/", views.analytics, name="analytics"),
+    path("plans/", views.plans, name="plans"),
     path("exports/", views.exports, name="exports"),
     path("exports/<uuid:pk>/", views.export_job, name="export-job"),
     path("exports/<uuid:pk>/status", views.export_job_status, name="export-job-status"),

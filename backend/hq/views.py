@@ -24,7 +24,7 @@ from fieldline.conf import fieldline_settings
 from hq.access import office_required
 from hq.charts import bar_chart, line_chart
 from hq.csp import map_policy
-from hq.forms import AnalyticsForm, DispatchForm, ExportForm, ReviewForm
+from hq.forms import AnalyticsForm, ComplianceForm, DispatchForm, ExportForm, ReviewForm
 from hq.selectors import (
     MapBand,
     MapStore,
@@ -33,6 +33,8 @@ from hq.selectors import (
     segment_sizes,
     stores_needing_survey,
 )
+from planning.selectors import overloaded_days, plan_compliance
+from planning.services import region_rules
 from reports.models import ExportKind
 from reports.selectors import GroupBy, completeness_report, export_job_list, export_job_progress
 from reports.services import (
@@ -367,3 +369,43 @@ def export_job_download(request: HttpRequest, pk) -> HttpResponse:
             {"message": f"This export is {job.get_status_display().lower()}, not done yet."},
             status=409,
         )
+
+
+@require_GET
+@office_required
+def plans(request: HttpRequest) -> HttpResponse:
+    """Visit plan compliance: planned, done and GPS-verified visits by week, rep and grade,
+    and the days of the plan ahead that no longer fit."""
+    form = ComplianceForm(request.GET or None, actor=request.user)
+    if form.is_bound and not form.is_valid():
+        return render(request, "hq/plans.html", {"form": form}, status=400)
+    data = form.cleaned_data if form.is_bound else {}
+    choices = [code for code, _name in form.fields["region"].choices]
+    region = data.get("region") or request.user.region_id or (choices[0] if choices else None)
+    if region is None:
+        return render(request, "hq/plans.html", {"form": form, "region": None})
+    today = timezone.localdate()
+    end = data.get("end") or today
+    start = data.get("start") or end - dt.timedelta(days=27)
+    rep = data.get("rep")
+    compliance = plan_compliance(region=region, rep=rep, start=start, end=end)
+    weeks = compliance.by_week
+    names = dict(User.objects.filter(region_id=region).values_list("pk", "username"))
+    return render(
+        request,
+        "hq/plans.html",
+        {
+            "form": form,
+            "region": region,
+            "compliance": compliance,
+            "week_chart": bar_chart([(row.key[5:], round((row.rate or 0) * 100)) for row in weeks]),
+            "reps": [(compliance.rep_names.get(row.key, "–"), row) for row in compliance.by_rep],
+            "rules": region_rules(region),
+            "overloads": [
+                (names.get(day.rep, str(day.rep)), day)
+                for day in overloaded_days(
+                    region=region, rep=rep, start=today, end=today + dt.timedelta(days=27)
+                )
+            ],
+        },
+    )

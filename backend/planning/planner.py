@@ -58,6 +58,9 @@ class PlanStore:
     grade: str = ""
     prospect: bool = False
     open_days: frozenset[int] | None = None
+    # Days in the horizon it already has a visit on that stays (started or done): they
+    # count as planned, take their day's time, and the cadence continues from them.
+    kept: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,13 +93,15 @@ class PlanRules:
 
 @dataclass(frozen=True, slots=True)
 class PlannedVisit:
-    """`position`: the visit's place in its day's route (0 first)."""
+    """`position`: the visit's place in its day's route (0 first); `kept`: one of the
+    store's kept visits, not a new one."""
 
     store: Hashable
     rep: Hashable
     day: dt.date
     position: int
     minutes: int
+    kept: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +246,7 @@ class _RepPlanner:
         self.planned: list[PlannedVisit] = []
         self.unplanned: list[UnplannedVisit] = []
         self.required = 0
+        self.kept: set[tuple[int, dt.date]] = set()
 
     # Capacity -------------------------------------------------------------------------
 
@@ -248,6 +254,12 @@ class _RepPlanner:
         stops = [*day.stops, extra]
         points = [self.points[i] for i in stops]
         return route_km(points, route_order(points, (0.0, 0.0))) / self.kmh * 60.0
+
+    def force_add(self, day: _Day, store: int) -> None:
+        day.stops.append(store)
+        day.visit_minutes += self.minutes[store]
+        points = [self.points[i] for i in day.stops]
+        day.travel_minutes = route_km(points, route_order(points, (0.0, 0.0))) / self.kmh * 60.0
 
     def try_add(self, day: _Day, store: int) -> bool:
         visit = self.minutes[store]
@@ -319,6 +331,14 @@ class _RepPlanner:
             if weeks is None or weeks <= 0:
                 continue  # not required (prospects not planned)
             need = required_visits(weeks, self.weeks)
+            kept = [d for d in store.kept if self.first <= d <= self.end]
+            if kept and store.rep is not None:
+                periods[i] = weeks
+                for day in kept:
+                    self.kept.add((i, day))
+                    if day in self.loads:
+                        self.force_add(self.loads[day], i)
+                continue
             self.required += need
             if store.rep is None:
                 self.unplanned.extend(
@@ -350,6 +370,10 @@ class _RepPlanner:
     def place(self, i: int, period: int, weekday: int | None) -> None:
         store = self.stores[i]
         need = required_visits(period // 7, self.weeks)
+        kept = sorted(day for store_index, day in self.kept if store_index == i)
+        if kept:
+            self.place_around(i, period, kept, need)
+            return
         if self.minutes[i] > self.rules.day_minutes:
             self.unplanned.extend(
                 UnplannedVisit(store.id, self.rep, None, Reason.VISIT_LONGER_THAN_DAY)
@@ -395,6 +419,34 @@ class _RepPlanner:
             else:
                 anchor = last_visit = placed
 
+    def place_around(self, i: int, period: int, kept: list[dt.date], need: int) -> None:
+        """Visits of a store that has kept ones: the cadence goes on from its last kept
+        visit, then back from its first, while the horizon allows and visits are due."""
+        store = self.stores[i]
+        self.required += len(kept)
+        remaining = need - len(kept)
+        step = dt.timedelta(days=period)
+        for forward in (True, False):
+            anchor = kept[-1] if forward else kept[0]
+            while remaining > 0:
+                target = anchor + step if forward else anchor - step
+                if not self.first <= target <= self.end:
+                    break
+                self.required += 1
+                remaining -= 1
+                allowed = [
+                    d
+                    for d in self.around(target)
+                    if self.open_on(store, d) and (d > anchor if forward else d < anchor)
+                ]
+                placed = next((d for d in allowed if self.try_add(self.loads[d], i)), None)
+                if placed is None:
+                    reason = Reason.DAY_FULL if allowed else Reason.NO_OPEN_DAY
+                    self.unplanned.append(UnplannedVisit(store.id, self.rep, target, reason))
+                    anchor = target
+                else:
+                    anchor = placed
+
     def finish(self) -> None:
         for day in self.loads.values():
             if not day.stops:
@@ -410,7 +462,13 @@ class _RepPlanner:
                         day=day.day,
                         position=position,
                         minutes=self.minutes[i],
+                        kept=(i, day.day) in self.kept,
                     )
+                )
+        for i, day in sorted(self.kept, key=lambda k: (k[1], k[0])):
+            if day not in self.loads:  # kept on a day off: planned, outside any route
+                self.planned.append(
+                    PlannedVisit(self.stores[i].id, self.rep, day, 0, self.minutes[i], kept=True)
                 )
 
     def day_loads(self) -> list[DayLoad]:

@@ -1,4 +1,5 @@
-"""GET /api/me/day: the caller's tasks for today, in route order from where they are."""
+"""GET /api/me/day: the caller's tasks for today, in route order from where they are (the
+visits their plan set for today first)."""
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -31,6 +32,9 @@ class DayTaskSerializer(serializers.Serializer):
     status = serializers.CharField()
     priority = serializers.IntegerField()
     due_date = serializers.DateField(allow_null=True)
+    plan = serializers.UUIDField(
+        allow_null=True, help_text="Set for a visit a plan set: those of today come first."
+    )
 
 
 class DayStopSerializer(serializers.Serializer):

@@ -53,11 +53,15 @@ class Task(SyncableModel):
     dispatch = models.ForeignKey(
         "tasks.Dispatch", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
     )
+    # The visit plan (planning.Plan) that made this task; a plain id, since plans sit above
+    # tasks. Phones see it (read-only): a planned visit is shown as one.
+    plan = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta(SyncableModel.Meta):
         indexes = [
             *SyncableModel.Meta.indexes,
             models.Index(fields=["assignee", "status", "due_date"], name="task_assignee_status"),
+            models.Index(fields=["plan", "due_date"], name="task_plan_due"),
         ]
 
 

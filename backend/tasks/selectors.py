@@ -51,13 +51,23 @@ def day_tasks(*, actor: User, today: dt.date) -> QuerySet[Task]:
 
 
 def day_plan(*, actor: User, start: Point, today: dt.date) -> DayPlan:
-    """The actor's tasks for the day in route order from `start` (`geo.route.plan_route`)."""
+    """The actor's tasks for the day in route order from `start` (`geo.route.plan_route`):
+    the visits a plan set for today first, then the rest from the last of them."""
     tasks = list(day_tasks(actor=actor, today=today))
-    plan = plan_route(
-        start=start, stops=[Point(lat=task.store.lat, lon=task.store.lon) for task in tasks]
-    )
-    stops = tuple(
-        DayStop(task=tasks[index], leg_m=leg)
-        for index, leg in zip(plan.order, plan.legs_m, strict=True)
-    )
-    return DayPlan(start=start, stops=stops, total_m=plan.total_m)
+    planned = [task for task in tasks if task.plan is not None and task.due_date == today]
+    others = [task for task in tasks if not (task.plan is not None and task.due_date == today)]
+    stops: list[DayStop] = []
+    total_m = 0.0
+    here = start
+    for group in (planned, others):
+        if not group:
+            continue
+        points = [Point(lat=task.store.lat, lon=task.store.lon) for task in group]
+        route = plan_route(start=here, stops=points)
+        stops.extend(
+            DayStop(task=group[index], leg_m=leg)
+            for index, leg in zip(route.order, route.legs_m, strict=True)
+        )
+        total_m += route.total_m
+        here = points[route.order[-1]]
+    return DayPlan(start=start, stops=tuple(stops), total_m=total_m)

@@ -25,6 +25,9 @@ from tasks.services import TaskTemplate
 class TaskWireSerializer(WireSerializer):
     store = record_ref()
     assignee = user_ref(allow_null=True, required=False)
+    plan = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="The visit plan that made this task."
+    )
 
     class Meta:
         model = Task
@@ -38,6 +41,7 @@ class TaskWireSerializer(WireSerializer):
             "priority",
             "due_date",
             "notes",
+            "plan",
         ]
 
 

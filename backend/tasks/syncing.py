@@ -70,6 +70,8 @@ TASK = register(
             FieldSpec("notes", writers=ALL_ROLES),
         ),
         # A rep sees the tasks assigned to them; a manager those of the store's region.
+        # The visit plan that made the task (server-set).
+        readonly=("plan",),
         scope_rule=ScopeRule(parents=("store",), owner="assignee"),
         creators=OFFICE_ROLES,
         deleters=OFFICE_ROLES,

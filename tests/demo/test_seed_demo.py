@@ -150,7 +150,7 @@ def snapshot() -> dict[str, Any]:
         "surveys": list(
             SiteSurvey.objects.order_by("id").values_list("id", "store_id", "review_status")
         ),
-        "visits": list(Visit.objects.order_by("id").values_list("id", "store_id", "purpose")),
+        "visits": list(drawn(Visit).order_by("id").values_list("id", "store_id", "purpose")),
         "tasks": list(
             drawn(Task).order_by("id").values_list("id", "type", "status", "assignee__username")
         ),
@@ -166,6 +166,12 @@ def snapshot() -> dict[str, Any]:
             # The holdout split hangs on the campaign's id, which the service draws.
             "coupons": sorted(Coupon.objects.values_list("state", flat=True)),
             "budgets": sorted(SubsidyBudget.objects.values_list("region_id", "amount")),
+            # The visit plans' visits follow the plan, which follows the day of the run.
+            "plan_visits": sorted(
+                Visit.objects.exclude(pk__in=drawn(Visit).values("pk")).values_list(
+                    "id", "store_id", "check_in_at"
+                )
+            ),
         },
     }
 
@@ -459,10 +465,13 @@ def test_records_are_written_through_the_sync_engine(seeded):
     )
     assert managers == {"manager-north", "manager-south"}
     assert Store.objects.filter(version__gt=1).exists(), "the recompute changed some"
-    # Updates after the creates: the analytics' store fields, and the photos' bytes
-    # arriving (as an upload records them).
+    # Updates after the creates: the analytics' store fields, the photos' bytes arriving
+    # (as an upload records them), and the planned visits the reps made, marked done.
     updates = ChangeLog.objects.filter(op="update")
-    assert set(updates.values_list("entity", flat=True)) == {"store", "photo"}
+    assert set(updates.values_list("entity", flat=True)) == {"store", "photo", "task"}
+    assert set(updates.filter(entity="task").values_list("device_id", flat=True)) == {
+        "seed-demo-plans"
+    }
     assert all(
         device.startswith("analytics-")
         for device in updates.filter(entity="store").values_list("device_id", flat=True)
@@ -737,3 +746,26 @@ def test_thumbnails_are_made_once_the_seed_commits(
     thumbnails = PhotoThumbnail.objects.filter(photo__in=uploaded).exclude(name="")
     assert uploaded.count() > 0
     assert thumbnails.count() == uploaded.count()
+
+
+# --- visit plans ------------------------------------------------------------------------
+
+
+def test_the_demo_has_plan_rules_a_plan_and_its_compliance(seeded):
+    manager = office_client("manager-north")
+    rules = manager.get("/api/plans/rules").json()["results"]
+    assert len(rules[0]["holidays"]) == 1
+    body = manager.get("/api/plans/compliance").json()
+    today = timezone.localdate()
+
+    assert body["planned"] > 0
+    assert 0.6 <= body["rate"] <= 0.95
+    assert body["done"] >= body["verified"] * 0.9
+    assert {row["grade"] for row in body["by_grade"]} <= {"A", "B", "C"}
+    # Today's planned visits lead the rep's day on a working day.
+    rep = User.objects.get(username="rep-north-1")
+    due_today = Task.objects.filter(plan__isnull=False, assignee=rep, due_date=today).count()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {log_in('rep-north-1').json()['token']}")
+    stops = client.get("/api/me/day", {"lat": 53.55, "lon": 9.99}).json()["stops"]
+    assert [bool(s["task"]["plan"]) for s in stops[:due_today]] == [True] * due_today

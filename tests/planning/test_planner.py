@@ -236,3 +236,22 @@ def test_the_plan_keeps_its_rules(case):
             low, high = min(after, target), max(after, target)
             between = [low + dt.timedelta(days=d) for d in range(1, (high - low).days)]
             assert not any(rules.is_working_day(d) for d in between), (before, after, target)
+
+
+def test_kept_visits_count_as_planned_and_the_cadence_goes_on_from_them():
+    # A done visit on the second Wednesday of a weekly store: the others follow it weekly,
+    # before and after, and nothing doubles it.
+    kept = MONDAY + dt.timedelta(days=9)
+    stores = [store("kept", kept=(kept,))]
+
+    result = plan_visits(stores=stores, rules=PlanRules(), start=MONDAY, weeks=4)
+
+    days = sorted((v.day, v.kept) for v in result.planned)
+    assert result.required == 4
+    assert days == [
+        (kept - dt.timedelta(days=7), False),
+        (kept, True),
+        (kept + dt.timedelta(days=7), False),
+        (kept + dt.timedelta(days=14), False),
+    ]
+    assert result.unplanned == ()

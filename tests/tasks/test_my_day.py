@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -9,6 +10,7 @@ from django.utils import timezone
 from geo.distance import destination
 from geo.point import Point
 from geo.route import plan_route
+from tasks.models import Task
 from tests.conftest import create
 
 START = Point(lat=48.1374, lon=11.5755)  # Munich, Marienplatz
@@ -74,3 +76,40 @@ def test_day_refuses_a_position_that_is_not_a_place(client_for, people):
     response = client_for("rep_north").get("/api/me/day", {"lat": "nan", "lon": 10})
     assert response.status_code == 400
     assert "lat" in response.json()
+
+
+def test_my_day_serves_todays_planned_visits_first_in_route_order(client_for, people):
+    rep = people["rep_south"]
+    today = timezone.localdate()
+    plan = uuid.uuid4()
+    ids = {}
+    # Planned stops far east, a dispatched task next to the start: the plan goes first.
+    for name, bearing, distance, planned in (
+        ("near", 0.0, 200, False),
+        ("east-1", 90.0, 3000, True),
+        ("east-2", 90.0, 5000, True),
+        ("east-3", 80.0, 4000, True),
+    ):
+        point = destination(origin=START, bearing_deg=bearing, distance_m=distance)
+        store = create(
+            "store", name=name, lat=point.lat, lon=point.lon, region="south", owner=rep.pk
+        )
+        ids[name] = str(
+            create(
+                "task",
+                store=store,
+                assignee=rep.pk,
+                type="visit",
+                title=name,
+                due_date=today.isoformat(),
+            )
+        )
+        if planned:
+            Task.objects.filter(pk=ids[name]).update(plan=plan)
+
+    response = client_for("rep_south").get("/api/me/day", {"lat": START.lat, "lon": START.lon})
+
+    stops = response.json()["stops"]
+    assert [s["task"]["title"] for s in stops] == ["east-1", "east-3", "east-2", "near"]
+    assert [s["task"]["plan"] for s in stops] == [str(plan)] * 3 + [None]
+    assert math.isclose(response.json()["total_m"], sum(s["leg_m"] for s in stops))

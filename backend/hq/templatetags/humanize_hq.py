@@ -9,3 +9,11 @@ def percent(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value * 100:+.0f}%"
+
+
+@register.filter
+def share(value: float | None) -> str:
+    """A fraction as a percentage: 0.934 → "93%"."""
+    if value is None:
+        return "–"
+    return f"{value * 100:.0f}%"

@@ -97,5 +97,6 @@ def describe(summary: DemoSummary, *, seconds: float) -> str:
         f"Office: {office.segmented_stores:,} stores segmented, {office.churn_warnings:,} churn "
         f"warnings, {office.calls:,} calls queued ({office.calls_done} worked), "
         f"{office.tag_rules} tag rule, {office.budgets} subsidy budgets, "
-        f"{office.coupons} coupons claimed."
+        f"{office.coupons} coupons claimed, {office.planned_visits:,} planned visits "
+        f"({office.plan_visits_made:,} made so far)."
     )
