@@ -127,6 +127,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "TEST", {"NAME": str(VAR_DIR / f"test-fieldline-{os.getpid()}.sqlite3")}
     )
 
+# Read replicas: PostgreSQL streaming standbys of the primary, comma-separated. Each
+# becomes an alias (replica_1, ...) that only the reads of a read context use (pulls,
+# the rep's day, reports, HQ pages: fieldline/replicas.py); with none, all goes to the
+# primary. A replica that does not answer within REPLICA_CONNECT_TIMEOUT_S seconds is
+# taken out of rotation.
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _alias = f"replica_{_number}"
+    DATABASES[_alias] = environ.Env.db_url_config(_url)
+    DATABASES[_alias]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES[_alias]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        **DATABASES[_alias].get("OPTIONS", {}),
+        "connect_timeout": env.int("REPLICA_CONNECT_TIMEOUT_S", default=2),
+    }
+    # Under test a replica is the test database itself (a mirror).
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["fieldline.replicas.ReplicaRouter"]
+
 # The HQ pages (hq/) log office users in with a session; the API uses tokens.
 LOGIN_URL = "hq:login"
 LOGIN_REDIRECT_URL = "hq:dashboard"

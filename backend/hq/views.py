@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from fieldline.conf import fieldline_settings
+from fieldline.replicas import replica_view
 from hq.access import office_required
 from hq.charts import bar_chart, line_chart
 from hq.forms import AnalyticsForm, DispatchForm, ExportForm, ReviewForm
@@ -52,6 +53,7 @@ LIST_LIMIT = 20
 
 @require_GET
 @office_required
+@replica_view
 def dashboard(request: HttpRequest) -> HttpResponse:
     needing = stores_needing_survey(actor=request.user)
     return render(
@@ -78,6 +80,7 @@ def store_map(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @office_required
+@replica_view
 def store_map_data(request: HttpRequest) -> JsonResponse:
     """The map's stores as GeoJSON, with the band each is coloured by."""
     features = [
@@ -104,6 +107,7 @@ def owner_names(owner_ids: set[int]) -> dict[int, str]:
 
 @require_GET
 @office_required
+@replica_view
 def review_list(request: HttpRequest) -> HttpResponse:
     return render_review_list(request, form=None, status=200)
 
@@ -204,6 +208,7 @@ def render_dispatch(
 
 @require_GET
 @office_required
+@replica_view
 def analytics(request: HttpRequest) -> HttpResponse:
     form = AnalyticsForm(request.GET)
     if not form.is_valid():
@@ -238,6 +243,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @office_required
+@replica_view
 def exports(request: HttpRequest) -> HttpResponse:
     """Your background exports; posting the form starts one."""
     form = ExportForm(request.POST or None)
