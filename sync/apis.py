@@ -149,7 +149,9 @@ class PullApi(LargeAnswerView):
         except CursorInvalid as error:
             raise ValidationError({"cursor": [str(error)]}) from error
         except CursorExpired:
-            return json_response({"detail": "resync"}, status.HTTP_410_GONE)
+            gone = json_response({"detail": "resync"}, status.HTTP_410_GONE)
+            gone[READ_FROM_HEADER] = read.alias
+            return gone
         # Read by the device headers middleware: how far this device has come.
         request._request.sync_cursor_position = page.position
         response = json_response(

@@ -399,7 +399,12 @@ def _rest_page(
         # included: all of them were committed when this page was read, and sent.
         position = (next_cursor.txid, next_cursor.seq)
         if cursor.tiered:
-            position = max(position, (below - 1, last_allocated_seq()))
+            # On a standby the sequence reads ahead of what the primary handed out (it is
+            # WAL-logged 32 values early), and a cursor past the primary's sequence reads
+            # as one from a restored backup. There the walk ends at (below - 1, 0): the
+            # rows of transaction below - 1 may come once more, which repeats, not skips.
+            top = 0 if current_replica() else last_allocated_seq()
+            position = max(position, (below - 1, top))
         next_cursor = Cursor(txid=position[0], seq=position[1], feeds=cursor.feeds)
     return next_cursor, has_more
 

@@ -99,8 +99,18 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
-    "DATABASE_JIT", default=False
+# Behind PgBouncer in transaction mode (DATABASE_POOLED=true) each transaction may run
+# on another server connection: nothing may rely on session state. Django's server-side
+# cursors (QuerySet.iterator() outside a transaction) are named cursors that live in a
+# session, so they are off; and PgBouncer passes no startup options, so JIT is turned off
+# on the database instead (`ALTER DATABASE fieldline SET jit = off`, see README).
+DATABASE_POOLED = env.bool("DATABASE_POOLED", default=False)
+if DATABASE_POOLED:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and not env.bool("DATABASE_JIT", default=False)
+    and not DATABASE_POOLED
 ):
     # PostgreSQL's JIT compiles a query whose estimated cost is high; the completeness
     # scoring (one CASE branch per template, several subqueries per branch) looks costly to
