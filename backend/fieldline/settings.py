@@ -107,6 +107,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASE_POOLED = env.bool("DATABASE_POOLED", default=False)
 if DATABASE_POOLED:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # psycopg prepares a statement on the server once a connection has run it five times
+    # (the server-bound cursors of sync/positions.py): a prepared statement is session
+    # state too, and the next transaction may be on a server connection without it.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 if (
     DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     and not env.bool("DATABASE_JIT", default=False)
@@ -152,6 +156,8 @@ for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), st
         **DATABASES[_alias].get("OPTIONS", {}),
         "connect_timeout": env.int("REPLICA_CONNECT_TIMEOUT_S", default=2),
     }
+    # Pooled the same way as the primary (a pool per replica), or not at all.
+    DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLED
     # Under test a replica is the test database itself (a mirror).
     DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
     DATABASE_REPLICAS.append(_alias)

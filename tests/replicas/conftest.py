@@ -93,6 +93,9 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
                     "FIELDLINE_REPLICA_MAX_LAG_S": "60",
                     "FIELDLINE_REPLICA_HEALTH_TTL_S": "0.5",
                     "LOG_LEVEL": "WARNING",
+                    # Persistent connections to the pool: what would carry session state
+                    # (prepared statements, cursors) from one transaction to the next.
+                    "CONN_MAX_AGE": "60",
                 },
             )
             servers.append(server.start())
