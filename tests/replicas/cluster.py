@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.server_process import free_port
+from tests.server_process import ServerProcess, free_port
 
 PG_ROOT = Path("/usr/lib/postgresql")
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
@@ -50,6 +50,16 @@ def _as_postgres(command: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *command]
     return command
+
+
+@dataclass
+class AppServer(ServerProcess):
+    """A gunicorn app server (tests/server_process.py) with variables of its own."""
+
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), **self.extra_env}
 
 
 @dataclass
@@ -133,6 +143,26 @@ class Cluster:
         if action == "stop":
             args += ["-m", "fast"]
         self.run(*args, action)
+
+    def load_schema_from(self, source_url: str) -> None:
+        """The schema (and the few rows migrations write) of an already migrated database,
+        copied into the primary: seconds, where running the migrations takes a minute."""
+        assert self.primary is not None
+        binary = pg_bin()
+        assert binary is not None
+        dump = subprocess.run(
+            [str(binary / "pg_dump"), "--no-owner", "--no-privileges", "-d", source_url],
+            capture_output=True,
+            check=True,
+            timeout=300,
+        ).stdout
+        subprocess.run(
+            [str(binary / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", self.primary.url()],
+            input=dump,
+            capture_output=True,
+            check=True,
+            timeout=300,
+        )
 
     def stop_standby(self) -> None:
         assert self.standby is not None

@@ -8,14 +8,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.db import connections
 from django.db.utils import load_backend
 
-from tests.replicas.cluster import Cluster, missing, pgbouncer_missing
-from tests.server_process import ROOT, ServerProcess
+from tests.replicas.cluster import AppServer, Cluster, missing, pgbouncer_missing
+from tests.server_process import ROOT
 
 CACHE_TABLE = "fieldline_cache"
 
@@ -31,14 +31,6 @@ def pytest_collection_modifyitems(config, items):
         if "tests/replicas/" in str(item.fspath):
             item.add_marker(pytest.mark.replica)
             item.add_marker(pytest.mark.live)
-
-
-@dataclass
-class AppServer(ServerProcess):
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    def env(self) -> dict[str, str]:
-        return {**super().env(), **self.extra_env}
 
 
 @dataclass

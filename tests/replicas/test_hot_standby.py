@@ -216,6 +216,15 @@ def test_login_brake_holds_across_two_app_servers(deployment, django_db_blocker)
     for _ in range(2):  # locked out on both, even with the right password
         right = door.post("/api/auth/token", {"username": "brake-me", "password": PASSWORD})
         assert right.status_code == 429, right.body
+        assert b"failed logins" in right.body
+    # The per-address login throttle (10 a minute) counts across both servers too: the
+    # eleventh request from this address is refused whatever name it tries.
+    for n in range(2):
+        other = door.post("/api/auth/token", {"username": f"nobody-{n}", "password": "x"})
+        assert other.status_code == 400, other.body
+    throttled = door.post("/api/auth/token", {"username": "nobody-2", "password": "x"})
+    assert throttled.status_code == 429
+    assert b"failed logins" not in throttled.body
 
 
 def test_standby_stopped_mid_run_reads_fall_back_with_no_error(
