@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsHQ
 from accounts.scope import scope_filter
 from fieldline.conf import fieldline_settings
-from fieldline.replicas import READ_FROM_HEADER, ReplicaRead, note_write, read_on_replica
+from fieldline.replicas import READ_FROM_HEADER, ReplicaRead, read_on_replica
 from sync.models import ChangeLog, ConflictLog
 from sync.pull import CursorExpired, CursorInvalid, pull_page
 from sync.push import PushInvalid, PushTooLarge, push
@@ -110,8 +110,6 @@ class PushApi(LargeAnswerView):
             return json_response({"detail": str(error)}, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         except PushInvalid as error:
             return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
-        # This phone's next reads must include what it just wrote.
-        note_write(request.user.pk)
         return json_response({"results": outcome.results})
 
 

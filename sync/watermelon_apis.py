@@ -11,7 +11,6 @@ from fieldline.conf import fieldline_settings
 from fieldline.replicas import (
     READ_FROM_HEADER,
     ReplicaRead,
-    note_write,
     read_on_replica,
     stream_from,
 )
@@ -172,7 +171,6 @@ class WatermelonSyncApi(APIView):
             return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
         except WatermelonResync:
             return json_response(RESYNC, status.HTTP_410_GONE)
-        note_write(request.user.pk)
         code = status.HTTP_409_CONFLICT if outcome.refused else status.HTTP_200_OK
         return json_response(outcome.as_wire(), code)
 

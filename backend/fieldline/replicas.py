@@ -16,7 +16,8 @@ rep's day, reports and the HQ pages run their reads through `read_on_replica` (o
 
 Read your own writes (and never less than you already saw): each user's requests note the
 highest WAL position (LSN) they have seen in the shared cache: after a push, the primary's
-`pg_current_wal_lsn()` once it has committed; after a read, the LSN of what served it. A
+`pg_current_wal_lsn()` once it has committed; after a read on the primary, its LSN; after
+a read on a replica (when there are several), the replica's replayed LSN. A
 read picks a replica only if its `pg_last_wal_replay_lsn()` is at or past that LSN; else
 the primary serves it. LSNs are cluster-wide and only grow, so this compares positions of
 one WAL stream and needs no clock. The pull itself also checks the cursor against the
@@ -254,6 +255,27 @@ def note_write(reader: Any) -> None:
     note_seen(reader, primary_lsn())
 
 
+class ReadYourWritesMiddleware:
+    """After any request that may have written (not GET/HEAD/OPTIONS) by a signed-in user:
+    note the primary's WAL position for them, so that their next reads (a pull after a
+    push, the HQ list after its form) come from a replica that has replayed it, or from the
+    primary. Nothing to do without replicas."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and replica_aliases():
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                try:
+                    note_write(user.pk)
+                except DatabaseError:
+                    logger.exception("read-your-writes note not kept")
+        return response
+
+
 def _replay_lsn(alias: str) -> int | None:
     db = connections[alias]
     if db.vendor != "postgresql":
@@ -338,8 +360,12 @@ def read_on_replica(
         try:
             with reading_from(alias):
                 result = fn()
-                # Everything this answer read was replayed by now.
-                lsn = _replay_lsn(alias) if current_replica() == alias else None
+                # Everything this answer read was replayed by now. With one replica the
+                # note is not needed (its replay only moves forward, and a read that
+                # falls back to the primary notes its own): it would cost the primary a
+                # cache write per read.
+                several = len(replica_aliases()) > 1
+                lsn = _replay_lsn(alias) if several and current_replica() == alias else None
         except ReplicaBehind:
             outcome.fell_back = "behind"
         except retry_on_primary:

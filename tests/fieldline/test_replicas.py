@@ -185,3 +185,18 @@ def test_hq_pages_and_reports_read_from_the_replica(with_replica, client, client
     day = client_for("rep_north").get("/api/me/day", {"lat": 53.5, "lon": 10.0})
     assert day.status_code == 200
     assert day["X-Fieldline-Read-From"] == MIRROR
+
+
+def test_any_write_request_notes_the_writers_position(with_replica, client_for, people, world):
+    if connections[MIRROR].vendor != "postgresql":
+        pytest.skip("WAL positions are PostgreSQL's")
+    manager = client_for("manager_north")
+    reader = people["manager_north"].pk
+    assert seen_lsn(reader) == 0
+    store = world["rep_north"]["store"]
+    assert manager.patch(f"/api/stores/{store}/", {"grade": "B"}).status_code == 200
+    assert seen_lsn(reader) > 0
+    # A read does not (with one replica: its replay only moves forward).
+    before = seen_lsn(reader)
+    manager.get("/api/sync/pull")
+    assert seen_lsn(reader) == before
