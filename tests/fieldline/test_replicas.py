@@ -2,6 +2,8 @@
 database itself (Django's test mirror): which alias each read goes to, when a replica is
 out of rotation, and read-your-writes. The real hot standby is in tests/replicas/."""
 
+import json
+
 import pytest
 from django.db import DatabaseError, OperationalError, connections, transaction
 from django.test.utils import CaptureQueriesContext
@@ -20,6 +22,7 @@ from fieldline.replicas import (
     seen_lsn,
 )
 from stores.models import Store
+from sync import pull as sync_pull
 from sync.models import SyncCounter
 from sync.pull import pull_page
 from tests.sync.phone import Phone
@@ -200,3 +203,49 @@ def test_any_write_request_notes_the_writers_position(with_replica, client_for, 
     before = seen_lsn(reader)
     manager.get("/api/sync/pull")
     assert seen_lsn(reader) == before
+
+
+def test_a_watermelon_pull_plans_and_streams_from_one_replica(
+    with_replica, client_for, world, monkeypatch
+):
+    from django.test import Client
+
+    rep = client_for("rep_north")
+    token = rep._credentials["HTTP_AUTHORIZATION"]
+    on_mirror = Client().get(
+        "/api/sync/watermelon", {"last_pulled_at": "null"}, HTTP_AUTHORIZATION=token
+    )
+    assert on_mirror.status_code == 200
+    assert on_mirror["X-Fieldline-Read-From"] == MIRROR
+    first = json.loads(b"".join(on_mirror.streaming_content))
+    # The stream's reads ran on the replica too, and equal the primary's answer.
+    streamed_on = []
+    original = replicas.stream_from
+
+    def spy(alias, chunks):
+        streamed_on.append(alias)
+        return original(alias, chunks)
+
+    monkeypatch.setattr("sync.watermelon_apis.stream_from", spy)
+    settings_replicas = replicas.replica_aliases()
+    assert settings_replicas == [MIRROR]
+    again = Client().get(
+        "/api/sync/watermelon", {"last_pulled_at": "null"}, HTTP_AUTHORIZATION=token
+    )
+    body = json.loads(b"".join(again.streaming_content))
+    assert streamed_on == [MIRROR]
+    assert body["changes"] == first["changes"]
+    # A phone whose timestamp is past the replica's watermark is answered by the primary.
+    real_watermark = sync_pull.watermark
+    monkeypatch.setattr(
+        "sync.watermelon.pull.watermark",
+        lambda: body["timestamp"] - 1 if replicas.current_replica() else real_watermark(),
+    )
+    later = Client().get(
+        "/api/sync/watermelon",
+        {"last_pulled_at": str(body["timestamp"])},
+        HTTP_AUTHORIZATION=token,
+    )
+    assert later.status_code == 200
+    assert later["X-Fieldline-Read-From"] == "default"
+    assert json.loads(b"".join(later.streaming_content))["timestamp"] >= body["timestamp"]

@@ -173,10 +173,19 @@ def test_paused_replay_a_phone_reads_its_own_writes_and_skips_nothing_after(
             assert writer.replica[("survey", survey_id)]["notes"] == server.notes
             assert writer.replica[("survey", survey_id)]["version"] == server.version
 
+            # A WatermelonDB pull of the writer also comes from the primary, with the write.
+            melon = writer.client.get("/api/sync/watermelon", {"last_pulled_at": "null"})
+            assert melon.headers[READ_FROM] == "default"
+            surveys = melon.json()["changes"]["surveys"]
+            mine = next(r for r in surveys["created"] + surveys["updated"] if r["id"] == survey_id)
+            assert mine["version"] == server.version
+
             # A reader that has not seen the write reads the paused replica: behind, allowed.
             bystander.pull()
             assert bystander.client.last.headers[READ_FROM] == "replica_1"
             assert bystander.replica[("survey", survey_id)]["version"] < server.version
+            stale = bystander.client.get("/api/sync/watermelon", {"last_pulled_at": "null"})
+            assert stale.headers[READ_FROM] == "replica_1"
 
             # The shared cache lost the writer's note: its cursor alone keeps it on the
             # primary (not a resync, not less than it knows).
