@@ -30,6 +30,7 @@ import contextlib
 import contextvars
 import functools
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -289,8 +290,13 @@ def _replay_lsn(alias: str) -> int | None:
 
 
 def choose_replica(*, at_least_lsn: int = 0) -> str:
-    """A replica in rotation that has replayed `at_least_lsn`, or the primary."""
-    for alias in replica_aliases():
+    """A replica in rotation that has replayed `at_least_lsn`, or the primary. Several
+    replicas share the reads: the search starts at a random one."""
+    aliases = replica_aliases()
+    if len(aliases) > 1:
+        start = random.randrange(len(aliases))
+        aliases = aliases[start:] + aliases[:start]
+    for alias in aliases:
         health = replica_health(alias)
         if not health.ok:
             continue

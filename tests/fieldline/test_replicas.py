@@ -249,3 +249,14 @@ def test_a_watermelon_pull_plans_and_streams_from_one_replica(
     assert later.status_code == 200
     assert later["X-Fieldline-Read-From"] == "default"
     assert json.loads(b"".join(later.streaming_content))["timestamp"] >= body["timestamp"]
+
+
+def test_several_replicas_share_the_reads(settings, monkeypatch):
+    settings.DATABASE_REPLICAS = ["replica_a", "replica_b"]
+    monkeypatch.setattr(
+        replicas,
+        "replica_health",
+        lambda alias: ReplicaHealth(ok=True, lag_s=0.0, replay_lsn=None, checked_at=0),
+    )
+    chosen = {choose_replica() for _ in range(50)}
+    assert chosen == {"replica_a", "replica_b"}
