@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Two workers: the machines this runs on have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-fast install lint format schema bench clean browser
+.PHONY: demo test test-fast install lint format schema bench clean browser pgbouncer test-replica
 
 # Runtime (requirements.lock) and development/test tools (requirements-dev.lock, which
 # includes the runtime set) are locked apart; the production image installs the first only.
@@ -40,7 +40,23 @@ browser:
 		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; \
 	else echo "chromium not found and not root: the browser tests will be skipped"; fi
 
-test: install browser
+# PgBouncer for the replica tests (tests/replicas/: a temporary primary, its hot standby
+# and a transaction-mode pool in front): Debian's package, installed when missing and we
+# are root; otherwise those tests run without the pool (and fail under CI).
+pgbouncer:
+	@if command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's pgbouncer for the replica tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null; }; \
+	else echo "pgbouncer not found and not root: the replica tests run without the pool"; fi
+
+# Only the hot standby tests (a real primary, standby, pool and two app servers).
+test-replica: install pgbouncer
+	$(VENV)/bin/pytest -p no:xdist -m replica tests/replicas
+
+test: install browser pgbouncer
 	$(VENV)/bin/ruff check .
 	@if command -v node >/dev/null && command -v npm >/dev/null; then \
 		npm ci --prefix tests/clients --no-audit --no-fund; \

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsHQ
 from accounts.scope import scope_filter
 from fieldline.conf import fieldline_settings
+from fieldline.replicas import READ_FROM_HEADER, ReplicaRead, read_on_replica
 from sync.models import ChangeLog, ConflictLog
 from sync.pull import CursorExpired, CursorInvalid, pull_page
 from sync.push import PushInvalid, PushTooLarge, push
@@ -141,18 +142,28 @@ class PullApi(LargeAnswerView):
                 {"limit": [f"An integer from 1 to {limits['SYNC_PULL_MAX_LIMIT']}."]}
             )
         try:
-            page = pull_page(
-                user=request.user,
-                cursor_text=request.query_params.get("cursor") or None,
-                limit=int(raw_limit),
+            read = ReplicaRead()
+            # On a replica that has what this phone knows; if it turns out to be behind
+            # the cursor (a 410 there may only mean that), the primary answers.
+            page = read_on_replica(
+                lambda: pull_page(
+                    user=request.user,
+                    cursor_text=request.query_params.get("cursor") or None,
+                    limit=int(raw_limit),
+                ),
+                reader=request.user.pk,
+                retry_on_primary=(CursorExpired,),
+                outcome=read,
             )
         except CursorInvalid as error:
             raise ValidationError({"cursor": [str(error)]}) from error
         except CursorExpired:
-            return json_response({"detail": "resync"}, status.HTTP_410_GONE)
+            gone = json_response({"detail": "resync"}, status.HTTP_410_GONE)
+            gone[READ_FROM_HEADER] = read.alias
+            return gone
         # Read by the device headers middleware: how far this device has come.
         request._request.sync_cursor_position = page.position
-        return json_response(
+        response = json_response(
             {
                 "changes": page.changes,
                 "cursor": page.cursor,
@@ -160,6 +171,8 @@ class PullApi(LargeAnswerView):
                 "progress": page.progress,
             }
         )
+        response[READ_FROM_HEADER] = read.alias
+        return response
 
 
 class ConflictSerializer(serializers.ModelSerializer):

@@ -20,6 +20,7 @@ from django.core import signing
 from django.db import connection, models, transaction
 
 from accounts.models import Role, User
+from fieldline.replicas import ReplicaBehind, current_replica, read_connection
 from sync.feeds import feed_state
 from sync.models import ScopeExit, SyncCounter
 from sync.positions import SEQUENCE_NAME, is_postgresql
@@ -262,7 +263,7 @@ def restart_epoch_after_restore() -> tuple[RestorePoint | None, int]:
 
 
 def last_allocated_seq() -> int:
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         if is_postgresql():
             cursor.execute(f"SELECT last_value, is_called FROM {SEQUENCE_NAME}")  # noqa: S608
             last_value, is_called = cursor.fetchone()
@@ -276,18 +277,27 @@ def last_allocated_seq() -> int:
 # the whole cluster, but only this database's transactions write here, so another
 # database's long transaction must not hold our pulls back. A transaction that gets its id
 # after the snapshot gets one at or above the snapshot's xmax.
+#
+# On a hot standby (a read replica) pg_stat_activity shows none of the primary's
+# transactions: there the watermark is the snapshot's xmin, the oldest transaction the
+# standby has seen start (in any database) and not yet seen end. Its snapshot holds every
+# transaction id the replayed WAL has named, and the rows of a transaction reach the
+# standby only in WAL that names it, so every id below xmin is finished there too.
 WATERMARK_SQL = """
-SELECT LEAST(
-    pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
-    (SELECT min(backend_xid::text::bigint) FROM pg_stat_activity
-     WHERE datname = current_database() AND backend_xid IS NOT NULL)
-)
+SELECT CASE WHEN pg_is_in_recovery()
+    THEN pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+    ELSE LEAST(
+        pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+        (SELECT min(backend_xid::text::bigint) FROM pg_stat_activity
+         WHERE datname = current_database() AND backend_xid IS NOT NULL)
+    )
+END
 """
 
 
 def watermark() -> int:
     """Transactions with an id below this are finished; a page reads only their changes."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         if is_postgresql():
             cursor.execute(WATERMARK_SQL)
             return cursor.fetchone()[0]
@@ -306,6 +316,13 @@ def pull_page(*, user: User, cursor_text: str | None, limit: int) -> PullPage:
             cursor = Cursor.decode(cursor_text, epoch=epoch)
         except CursorExpired:
             cursor = Cursor.decode(cursor_text, epoch=epoch, restored=restore_point())
+        if current_replica() and (
+            cursor.seq > last_allocated_seq()
+            or (cursor.initial_below or 0) > below
+            or cursor.txid >= below
+        ):
+            # The phone knows more than this replica has replayed: the primary answers.
+            raise ReplicaBehind
         if cursor.seq > last_allocated_seq() or (cursor.initial_below or 0) > below:
             # Positions this database never handed out: restored from an older backup.
             raise CursorExpired
@@ -382,7 +399,12 @@ def _rest_page(
         # included: all of them were committed when this page was read, and sent.
         position = (next_cursor.txid, next_cursor.seq)
         if cursor.tiered:
-            position = max(position, (below - 1, last_allocated_seq()))
+            # On a standby the sequence reads ahead of what the primary handed out (it is
+            # WAL-logged 32 values early), and a cursor past the primary's sequence reads
+            # as one from a restored backup. There the walk ends at (below - 1, 0): the
+            # rows of transaction below - 1 may come once more, which repeats, not skips.
+            top = 0 if current_replica() else last_allocated_seq()
+            position = max(position, (below - 1, top))
         next_cursor = Cursor(txid=position[0], seq=position[1], feeds=cursor.feeds)
     return next_cursor, has_more
 
@@ -479,7 +501,7 @@ def _today_keys(
         params += [*condition_params, *key_params, limit]
     sql = " UNION ALL ".join(parts) + " ORDER BY rank, id LIMIT %s"
     params.append(limit)
-    with connection.cursor() as db:
+    with read_connection().cursor() as db:
         db.execute(sql, params)
         rows = db.fetchall()
     if is_postgresql():
@@ -502,7 +524,7 @@ def _estimate_walk(*, user: User, cursor: Cursor, below: int) -> int:
                 f"WHERE {scope} AND deleted = %s AND sync_txid < %s LIMIT %s) AS c)"
             )
             params += [*scope_params, False, cursor.initial_below, ESTIMATE_CAP]
-        with connection.cursor() as db:
+        with read_connection().cursor() as db:
             db.execute("SELECT " + " + ".join(parts), params)
             return db.fetchone()[0]
     return cursor.received + _count_positions(
@@ -512,7 +534,7 @@ def _estimate_walk(*, user: User, cursor: Cursor, below: int) -> int:
 
 def _count_positions(*, user: User, cursor: Cursor, below: int, cap: int) -> int:
     sql, params = _positions_sql(user=user, cursor=cursor, below=below, limit=cap)
-    with connection.cursor() as db:
+    with read_connection().cursor() as db:
         db.execute(f"SELECT count(*) FROM ({sql}) AS backlog", params)  # noqa: S608
         return db.fetchone()[0]
 
@@ -540,7 +562,7 @@ def _page_positions(
 ) -> list[tuple[str, str, int, int, bool]]:
     """(entity, id, txid, seq, exit) of the next changes, merged over every entity."""
     sql, params = _positions_sql(user=user, cursor=cursor, below=below, limit=limit)
-    with connection.cursor() as db:
+    with read_connection().cursor() as db:
         db.execute(sql, params)
         rows = db.fetchall()
     if is_postgresql():
@@ -615,7 +637,7 @@ def wire_rows(*, spec: EntitySpec, ids: list[str]) -> dict[str, tuple[bool, Any]
     names, columns = _wire_columns(spec)
     out: dict[str, tuple[bool, Any]] = {}
     if is_postgresql():
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             # The ids as one array literal: the driver would adapt a list element by element.
             cursor.execute(_wire_select_sql(spec, names, columns), ["{" + ",".join(ids) + "}"])
             for pk, deleted, text in cursor.fetchall():

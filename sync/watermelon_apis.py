@@ -8,6 +8,12 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from fieldline.conf import fieldline_settings
+from fieldline.replicas import (
+    READ_FROM_HEADER,
+    ReplicaRead,
+    read_on_replica,
+    stream_from,
+)
 from sync.apis import json_response
 from sync.rest import JSONBodyParser
 from sync.watermelon.parameters import (
@@ -108,18 +114,30 @@ class WatermelonSyncApi(APIView):
         params = request.query_params
         try:
             parse_schema_version(params.get("schema_version"))
-            plan = plan_pull(
-                user=request.user,
-                last_pulled_at=parse_last_pulled_at(params.get("last_pulled_at")),
-                migration=parse_migration(params.get("migration")),
-                device_id=self.device_id(request),
+            last_pulled_at = parse_last_pulled_at(params.get("last_pulled_at"))
+            migration = parse_migration(params.get("migration"))
+            device_id = self.device_id(request)
+            read = ReplicaRead()
+            # The plan (its watermark) and the stream read from one replica, or the primary.
+            plan = read_on_replica(
+                lambda: plan_pull(
+                    user=request.user,
+                    last_pulled_at=last_pulled_at,
+                    migration=migration,
+                    device_id=device_id,
+                ),
+                reader=request.user.pk,
+                outcome=read,
             )
         except WatermelonInvalid as error:
             return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
         # Read by the device headers middleware: the phone has every change below it.
         request._request.sync_cursor_position = (plan.below, -1)
-        response = StreamingHttpResponse(pull_stream(plan=plan), content_type="application/json")
+        response = StreamingHttpResponse(
+            stream_from(read.alias, pull_stream(plan=plan)), content_type="application/json"
+        )
         response["Cache-Control"] = "no-store"
+        response[READ_FROM_HEADER] = read.alias
         return response
 
     @extend_schema(

@@ -4,7 +4,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -12,6 +12,7 @@ from typing import Any
 class LiveResponse:
     status_code: int
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def content(self) -> bytes:
@@ -50,9 +51,9 @@ class LiveClient:
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                return LiveResponse(response.status, response.read())
+                return LiveResponse(response.status, response.read(), dict(response.headers))
         except urllib.error.HTTPError as error:
-            return LiveResponse(error.code, error.read())
+            return LiveResponse(error.code, error.read(), dict(error.headers))
 
     def get(self, path: str, params: dict | None = None) -> LiveResponse:
         return self.request("GET", path, params=params)

@@ -278,6 +278,15 @@ class FieldlineSettings:
     PLAN_WORK_DAYS: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
     PLAN_TRAVEL_KMH: float = 25.0
     PLAN_MAX_WEEKS: int = 12
+    # Read replicas (DATABASE_REPLICA_URLS, fieldline/replicas.py). A replica whose replay
+    # is more than REPLICA_MAX_LAG_S behind, or that does not answer, is out of rotation
+    # and its reads go to the primary; each process asks a replica how it is at most every
+    # REPLICA_HEALTH_TTL_S. What a user has seen (the WAL position of their last push or
+    # read) is remembered in the shared cache for REPLICA_SEEN_TTL_S, so that their next
+    # reads come from a replica that has replayed it, or from the primary.
+    REPLICA_MAX_LAG_S: float = 10.0
+    REPLICA_HEALTH_TTL_S: float = 2.0
+    REPLICA_SEEN_TTL_S: int = 3600
     # Keys of settings.FIELDLINE not declared above, as given.
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 

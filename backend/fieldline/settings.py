@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Sets the login brake's signed device cookie after a successful sign-in.
     "accounts.brake.DeviceCookieMiddleware",
+    # Outside the views' reads: notes what a write left for the writer's next reads.
+    "fieldline.replicas.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -103,8 +105,22 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
-    "DATABASE_JIT", default=False
+# Behind PgBouncer in transaction mode (DATABASE_POOLED=true) each transaction may run
+# on another server connection: nothing may rely on session state. Django's server-side
+# cursors (QuerySet.iterator() outside a transaction) are named cursors that live in a
+# session, so they are off; and PgBouncer passes no startup options, so JIT is turned off
+# on the database instead (`ALTER DATABASE fieldline SET jit = off`, see README).
+DATABASE_POOLED = env.bool("DATABASE_POOLED", default=False)
+if DATABASE_POOLED:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # psycopg prepares a statement on the server once a connection has run it five times
+    # (the server-bound cursors of sync/positions.py): a prepared statement is session
+    # state too, and the next transaction may be on a server connection without it.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and not env.bool("DATABASE_JIT", default=False)
+    and not DATABASE_POOLED
 ):
     # PostgreSQL's JIT compiles a query whose estimated cost is high; the completeness
     # scoring (one CASE branch per template, several subqueries per branch) looks costly to
@@ -130,6 +146,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault(
         "TEST", {"NAME": str(VAR_DIR / f"test-fieldline-{os.getpid()}.sqlite3")}
     )
+
+# Read replicas: PostgreSQL streaming standbys of the primary, comma-separated. Each
+# becomes an alias (replica_1, ...) that only the reads of a read context use (pulls,
+# the rep's day, reports, HQ pages: fieldline/replicas.py); with none, all goes to the
+# primary. A replica that does not answer within REPLICA_CONNECT_TIMEOUT_S seconds is
+# taken out of rotation.
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _alias = f"replica_{_number}"
+    DATABASES[_alias] = environ.Env.db_url_config(_url)
+    DATABASES[_alias]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES[_alias]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        **DATABASES[_alias].get("OPTIONS", {}),
+        "connect_timeout": env.int("REPLICA_CONNECT_TIMEOUT_S", default=2),
+    }
+    # Pooled the same way as the primary (a pool per replica), or not at all.
+    DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLED
+    # Under test a replica is the test database itself (a mirror).
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["fieldline.replicas.ReplicaRouter"]
 
 # The HQ pages (hq/) log office users in with a session; the API uses tokens.
 LOGIN_URL = "hq:login"

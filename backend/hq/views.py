@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from fieldline.conf import fieldline_settings
+from fieldline.replicas import replica_view
 from hq.access import office_required
 from hq.charts import bar_chart, line_chart
 from hq.csp import map_policy
@@ -60,6 +61,7 @@ LIST_LIMIT = 20
 
 @require_GET
 @office_required
+@replica_view
 def dashboard(request: HttpRequest) -> HttpResponse:
     needing = stores_needing_survey(actor=request.user)
     return render(
@@ -136,6 +138,7 @@ def survey_label(store: MapStore) -> str:
 
 @require_GET
 @office_required
+@replica_view
 def store_map_data(request: HttpRequest) -> JsonResponse:
     """The map's stores as GeoJSON, with the band each is coloured by and what its popup
     says (owner, last survey and its score, a link to the store)."""
@@ -167,6 +170,7 @@ def owner_names(owner_ids: set[int]) -> dict[int, str]:
 
 @require_GET
 @office_required
+@replica_view
 def review_list(request: HttpRequest) -> HttpResponse:
     return render_review_list(request, form=None, status=200)
 
@@ -267,6 +271,7 @@ def render_dispatch(
 
 @require_GET
 @office_required
+@replica_view
 def analytics(request: HttpRequest) -> HttpResponse:
     form = AnalyticsForm(request.GET)
     if not form.is_valid():
@@ -301,6 +306,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @office_required
+@replica_view
 def exports(request: HttpRequest) -> HttpResponse:
     """Your background exports; posting the form starts one."""
     form = ExportForm(request.POST or None)

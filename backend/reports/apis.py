@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsOffice
 from accounts.scope import scope_filter
 from fieldline.conf import fieldline_settings
+from fieldline.replicas import replica_stream, replica_view
 from reports.exports import store_geojson, survey_csv
 from reports.selectors import GroupBy, completeness_report, export_job_list
 from reports.serializers import (
@@ -48,6 +49,7 @@ class CompletenessReportApi(APIView):
         ],
         responses={200: CompletenessReportSerializer},
     )
+    @replica_view
     def get(self, request: Request) -> Response:
         query = CompletenessQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -71,6 +73,10 @@ class ReviewQueueApi(ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return SiteSurvey.objects.none()
         return review_queue(actor=self.request.user)
+
+    @replica_view
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 def filter_parameters(filterset_class) -> list[OpenApiParameter]:
@@ -98,7 +104,9 @@ class SurveyCsvExportApi(GenericAPIView):
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         surveys = self.filter_queryset(self.get_queryset())
-        response = StreamingHttpResponse(survey_csv(surveys), content_type="text/csv")
+        response = StreamingHttpResponse(
+            replica_stream(survey_csv(surveys), reader=request.user.pk), content_type="text/csv"
+        )
         response["Content-Disposition"] = 'attachment; filename="surveys.csv"'
         return response
 
@@ -123,7 +131,10 @@ class StoreGeoJsonExportApi(GenericAPIView):
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         stores = self.filter_queryset(self.get_queryset())
-        response = StreamingHttpResponse(store_geojson(stores), content_type="application/geo+json")
+        response = StreamingHttpResponse(
+            replica_stream(store_geojson(stores), reader=request.user.pk),
+            content_type="application/geo+json",
+        )
         response["Content-Disposition"] = 'attachment; filename="stores.geojson"'
         return response
 

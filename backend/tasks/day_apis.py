@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fieldline.replicas import replica_view
 from geo.point import Point
 from stores.serializers import PositionQuerySerializer
 from tasks.selectors import day_plan
@@ -52,6 +53,7 @@ class DayPlanSerializer(serializers.Serializer):
 
 class MyDayApi(APIView):
     @extend_schema(parameters=[MyDayQuerySerializer], responses={200: DayPlanSerializer})
+    @replica_view
     def get(self, request: Request) -> Response:
         query = MyDayQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

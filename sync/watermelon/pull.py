@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Role, User
 from accounts.scope import scope_filter
+from fieldline.replicas import ReplicaBehind, current_replica
 from sync.models import ChangeLog, ScopeExit
 from sync.pull import watermark
 from sync.registry import EntitySpec
@@ -50,6 +51,9 @@ def plan_pull(
     below = watermark()
     if below > MAX_SAFE_INTEGER:
         raise OverflowError("The watermark is beyond what a JavaScript number holds.")
+    if current_replica() and last_pulled_at is not None and last_pulled_at >= below:
+        # The phone has pulled from further on than this replica has replayed.
+        raise ReplicaBehind
     replacement = last_pulled_at is not None and last_pulled_at > below
     return PullPlan(
         user=user,

@@ -34,6 +34,8 @@ SIZES = {
         "orders": 100_000,
         "load": ([1, 2, 4, 8, 16], 3.0),
         "mobile": 3_000,
+        # Phones, and seconds per configuration (one app server; two with a replica).
+        "replicas": (8, 4.0),
     },
     "medium": {
         "push": 10_000,
@@ -46,6 +48,7 @@ SIZES = {
         "orders": 1_000_000,
         "load": ([1, 2, 4, 8, 16, 32], 5.0),
         "mobile": 30_000,
+        "replicas": (16, 8.0),
     },
     # The sizes of the performance targets.
     "full": {
@@ -60,6 +63,7 @@ SIZES = {
         "load": ([1, 2, 4, 8, 16, 32, 64], 10.0),
         # A rep's scope over a phone's 3G link.
         "mobile": 30_000,
+        "replicas": (32, 10.0),
     },
 }
 # Orders first: the RFM recompute grades every store in the database, so it runs before
@@ -75,17 +79,22 @@ CASES = (
     "export",
     "load",
     "mobile",
+    "replicas",
 )
 
 
 def run_case(
     name: str, sizes: dict, vendor: str, server: LiveServer | None, extra: dict
 ) -> list[Row]:
-    from tests.bench import domain_cases, load, mobile_link, sync_cases
+    from tests.bench import domain_cases, load, mobile_link, replica_cases, sync_cases
 
     size = sizes[name]
     if name == "mobile":
         rows, extra["mobile"] = mobile_link.bench_mobile_link(server, size)
+        return rows
+    if name == "replicas":
+        phones, seconds = size
+        rows, extra["replicas"] = replica_cases.bench_replicas(phones, seconds)
         return rows
     if name == "push":
         return sync_cases.bench_push(server, size, vendor)

@@ -206,3 +206,16 @@ def test_plain_http_is_redirected_to_https(production_responses):
     assert headers["location"] == f"https://{HOST}/api/health"
     # HSTS is only ever sent over https.
     assert "strict-transport-security" not in headers
+
+
+def test_several_app_servers_need_a_shared_cache():
+    """Replicas or a pool mean several app servers: a per-process cache would give each its
+    own login brake, throttle and read-your-writes notes."""
+    replica = "postgres://app@replica.invalid:5432/fieldline"
+    alone = deploy_check(production_env(DATABASE_REPLICA_URLS=replica, CACHE_URL=None))
+    assert alone.returncode != 0
+    assert "fieldline.E001" in alone.stdout + alone.stderr
+    shared = deploy_check(
+        production_env(DATABASE_REPLICA_URLS=replica, CACHE_URL="rediscache://cache.invalid:6379/1")
+    )
+    assert shared.returncode == 0, shared.stdout + shared.stderr
