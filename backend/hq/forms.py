@@ -2,9 +2,11 @@
 (and in the API's serializers, which the dispatch form hands its wire form to)."""
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from hq.selectors import region_list
@@ -23,6 +25,48 @@ class ReviewForm(forms.Form):
         """The API's `reasons`: from this page, one reason about the survey as a whole."""
         reason = self.cleaned_data.get("reason")
         return {"general": [reason]} if reason else {}
+
+
+class SurveyReviewForm(forms.Form):
+    """The review page's verdict: a reason per field (`reason.<field>`), for the photos,
+    the GPS fix, and any number for the whole survey, plus a comment. Which verdicts need
+    which are the review service's rules (surveys.services.review_rules_check)."""
+
+    verdict = forms.ChoiceField(choices=ReviewVerdict.choices, label=_("Verdict"))
+    general = forms.MultipleChoiceField(
+        choices=ReviewReason.choices,
+        required=False,
+        label=_("Reasons for the whole survey"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    comment = forms.CharField(
+        max_length=5000,
+        required=False,
+        strip=True,
+        label=_("Comment for the rep"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, items: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = tuple(items)
+        for item in self.items:
+            self.fields[f"reason.{item}"] = forms.ChoiceField(
+                choices=[("", _("no reason")), *ReviewReason.choices],
+                required=False,
+                label=_("Reason"),
+            )
+
+    def reason_field(self, item: str):
+        return self[f"reason.{item}"]
+
+    def reasons(self) -> dict[str, list[str]]:
+        """The API's `reasons`: per item, and `general` for the whole survey."""
+        data = self.cleaned_data
+        reasons = {item: [data[f"reason.{item}"]] for item in self.items if data[f"reason.{item}"]}
+        if data.get("general"):
+            reasons["general"] = list(data["general"])
+        return reasons
 
 
 def checkboxes(choices, label: str) -> forms.MultipleChoiceField:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from hq import device_views, views
+from hq import device_views, review_views, views
 from hq.access import OfficeLoginForm
 
 app_name = "hq"
@@ -22,6 +22,9 @@ urlpatterns = [
     path("map/stores.json", views.store_map_data, name="map-data"),
     path("review/", views.review_list, name="review-queue"),
     path("review/<uuid:pk>/", views.review_submit, name="review-submit"),
+    path("surveys/<uuid:pk>/", review_views.survey_page, name="survey"),
+    path("photos/<uuid:pk>/thumbnail", review_views.photo_thumbnail, name="photo-thumbnail"),
+    path("photos/<uuid:pk>/content", review_views.photo_content, name="photo-content"),
     path("dispatch/", views.dispatch, name="dispatch"),
     path("analytics/", views.analytics, name="analytics"),
     path("exports/", views.exports, name="exports"),

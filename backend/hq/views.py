@@ -37,7 +37,7 @@ from reports.services import (
 )
 from surveys.models import ReviewReason
 from surveys.selectors import review_queue, survey_list
-from surveys.services import ReviewRefused, survey_review
+from surveys.services import ReviewInvalid, ReviewRefused, survey_review
 from tasks.selectors import dispatch_list
 from tasks.serializers import StoreSelectionSerializer, TaskTemplateSerializer
 from tasks.services import dispatch_preview, dispatch_tasks
@@ -144,6 +144,11 @@ def review_submit(request: HttpRequest, pk) -> HttpResponse:
             reasons=form.reasons(),
             comment=form.cleaned_data["comment"],
         )
+    except ReviewInvalid as error:
+        for messages_ in error.errors.values():
+            for message in messages_:
+                form.add_error(None, message)
+        return render_review_list(request, form=form, status=400, failed=str(pk))
     except ReviewRefused as error:
         if error.reason == "not_found":
             raise Http404 from error

@@ -18,6 +18,7 @@ from surveys.models import SiteSurvey, SurveyReview
 from sync.models import ChangeLog
 from tasks.models import Dispatch, Task
 from tests.conftest import PASSWORD
+from tests.hq.photos import photo_with_bytes
 from tests.surveys import scenario
 
 CHROMIUM = os.environ.get("FIELDLINE_CHROMIUM", "/usr/bin/chromium")
@@ -214,3 +215,125 @@ def test_tablet_viewport(scene, open_page):
         assert overflow <= 0, (path, overflow)
         assert page.locator("nav a").first.is_visible()
         shot(page, "tablet" + re.sub(r"\W+", "-", path).rstrip("-"))
+
+
+# --- the review page ----------------------------------------------------------------------
+
+LAPTOP = (1366, 768)
+TABLET = (820, 1180)
+
+
+@pytest.fixture
+def review_scene(scene, people, media):
+    """The scenario, survey D with a storefront photo whose bytes and thumbnail exist."""
+    survey = scene["surveys"]["D"]
+    SiteSurvey.objects.filter(pk=survey).update(captured_by=people["rep_north"])
+    scene["photo"] = photo_with_bytes(
+        actor=people["rep_north"], survey=survey, section="storefront"
+    )
+    photo_with_bytes(
+        actor=people["rep_north"], survey=survey, section="interior", colour=(190, 150, 60)
+    )
+    return scene
+
+
+def natural_width(page, selector: str) -> int:
+    page.wait_for_function(
+        "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth }",
+        arg=selector,
+    )
+    return page.eval_on_selector(selector, "img => img.naturalWidth")
+
+
+def test_review_page_shows_photos_and_requires_a_reason(review_scene, people, open_page):
+    survey = review_scene["surveys"]["D"]
+    page = open_page("manager-north", viewport=LAPTOP)
+    page.click("nav >> text=Review")
+    page.click(f'a.open[href="/hq/surveys/{survey}/"]')
+    page.wait_for_selector("#answers")
+
+    # The thumbnail is shown; a click shows the photo at full size.
+    photo = f'#photos a.photo[href="/hq/photos/{review_scene["photo"]}/content"]'
+    assert natural_width(page, f"{photo} img") == 320  # 1200 x 900 → 320 x 240
+    assert page.inner_text("#captured-by") == "rep-north-1"
+    assert "outside the geofence" in page.inner_text("#distance")
+    assert page.locator("#previous a").count() == 2  # surveys A and B of Kiosk 1
+    shot(page, "review-survey-laptop")
+    page.click(photo)
+    page.wait_for_selector("#photo-viewer[open]")
+    assert natural_width(page, "#photo-viewer img") == 1200
+    shot(page, "review-photo-full-size")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#photo-viewer:not([open])", state="attached")
+
+    # "Has issues" without a reason is refused, and nothing changes.
+    page.fill("#id_comment", "Count the footfall again.")
+    page.click("#has-issues")
+    page.wait_for_selector("#review-errors")
+    assert "Name at least one reason" in page.inner_text("#review-errors")
+    assert page.input_value("#id_comment") == "Count the footfall again."
+    assert not SurveyReview.objects.exists()
+    assert SiteSurvey.objects.get(pk=survey).version == 1
+
+    # With a reason beside a field, it goes through and reaches the rep's fix task.
+    page.select_option('select[name="reason.footfall_weekday"]', "implausible")
+    page.click("#has-issues")
+    page.wait_for_selector(".messages li")
+
+    assert "Has issues: the survey of Kiosk 1" in page.inner_text(".messages")
+    review = SurveyReview.objects.get(survey_id=survey)
+    assert review.reasons == {"footfall_weekday": ["implausible"]}
+    task = Task.objects.get(pk=review.task_id)
+    assert task.assignee == people["rep_north"]
+    assert "footfall_weekday: implausible" in task.notes
+    assert "Count the footfall again." in task.notes
+    assert page.outside_requests == []
+
+
+def test_keyboard_shortcuts_work_through_the_queue(review_scene, open_page):
+    page = open_page("manager-north", viewport=LAPTOP)
+    page.click("nav >> text=Review")
+    page.wait_for_load_state()  # review.js has run: the keys are listened for
+    first, second = page.locator("tr[data-survey]").evaluate_all(
+        "rows => rows.slice(0, 2).map(r => r.dataset.survey)"
+    )
+
+    # In the queue: j selects the first row, a approves it.
+    page.keyboard.press("j")
+    assert page.get_attribute(f'tr[data-survey="{first}"]', "class") == "current"
+    page.keyboard.press("a")
+    page.wait_for_selector(".messages li")
+    page.wait_for_load_state()
+    assert SiteSurvey.objects.get(pk=first).review_status == "approved"
+
+    # o opens the selected survey; there, a approves it and the next one opens.
+    page.keyboard.press("j")
+    page.keyboard.press("o")
+    page.wait_for_selector("#answers")
+    page.wait_for_load_state()
+    assert f"/hq/surveys/{second}/" in page.url
+    page.keyboard.press("a")
+    page.wait_for_selector(".messages li")
+    assert SiteSurvey.objects.get(pk=second).review_status == "approved"
+    assert f"/hq/surveys/{second}/" not in page.url
+    assert "1 of 5 waiting" in page.inner_text(".queue-nav")
+    # Keys typed into a field stay text.
+    page.fill("#id_comment", "")
+    page.type("#id_comment", "ja")
+    assert page.input_value("#id_comment") == "ja"
+    assert SurveyReview.objects.count() == 2
+
+
+def test_review_page_on_a_tablet(review_scene, open_page):
+    page = open_page("manager-north", viewport=TABLET)
+    page.goto(page.url.split("/hq/")[0] + f"/hq/surveys/{review_scene['surveys']['D']}/")
+    page.wait_for_selector("#answers")
+
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    photo = f'#photos a.photo[href="/hq/photos/{review_scene["photo"]}/content"] img'
+    assert natural_width(page, photo) == 320
+    assert page.locator("#approve").is_visible()
+    shot(page, "review-survey-tablet")
