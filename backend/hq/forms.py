@@ -6,14 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from fieldline.conf import fieldline_settings
 from hq.selectors import region_list
 from reports.models import ExportKind
 from stores.models import Grade, Segment, StoreStatus, TradeAreaType
 from surveys.models import Equipment, ReviewReason, ReviewStatus, ReviewVerdict
 from tasks.models import TaskType
+from tasks.services import default_due_date
 
 
 class ReviewForm(forms.Form):
@@ -92,13 +95,18 @@ class DispatchForm(forms.Form):
     task_type = forms.ChoiceField(choices=TaskType.choices, label="Task type")
     title = forms.CharField(max_length=200, label="Task title")
     due_date = forms.DateField(
-        required=False, label="Due", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Due"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     priority = forms.TypedChoiceField(
         choices=((1, "1 (high)"), (2, "2"), (3, "3 (low)")), coerce=int, initial=2
     )
     notes = forms.CharField(
         max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    include_existing = forms.BooleanField(
+        required=False,
+        label=_("Also send it to stores that already have an open task of this type"),
     )
 
     SELECTION_FIELDS = (
@@ -116,6 +124,10 @@ class DispatchForm(forms.Form):
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r.code, r.name) for r in region_list(actor=actor)]
+        self.fields["due_date"].initial = default_due_date()
+        self.fields["due_date"].help_text = gettext("Offered: %(days)s days from today.") % {
+            "days": fieldline_settings.DISPATCH_DUE_DAYS
+        }
 
     def selection_wire(self) -> dict[str, Any]:
         """The `filter` object of `POST /api/tasks/dispatch` (criteria left empty omitted)."""

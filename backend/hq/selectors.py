@@ -6,6 +6,7 @@ figures, the review queue and the anomaly rule itself come from their own apps.
 """
 
 import datetime as dt
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ from surveys.selectors import (
     survey_list,
     template_rules,
 )
+from tasks.models import OPEN_TASK_STATUSES, Task, TaskType
+from tasks.selectors import open_task_exists
 
 
 def store_list(*, actor: User) -> QuerySet[Store]:
@@ -68,11 +71,16 @@ def region_list(*, actor: User) -> QuerySet[Region]:
 
 def stores_needing_survey(*, actor: User) -> QuerySet[Store]:
     """Stores in scope with no survey captured in STALE_SURVEY_DAYS (none at all, or only
-    stale ones): the dispatch filter `no_survey_days`, so the page and a dispatch agree."""
+    stale ones): the dispatch filter `no_survey_days`, so the page and a dispatch agree.
+    `survey_task_open` tells those a survey task is already out for (a survey dispatch
+    skips them) from those that still need one."""
     days = fieldline_settings.STALE_SURVEY_DAYS
     return (
         store_selection(actor=actor, selection=StoreSelection(no_survey_days=days))
-        .annotate(surveyed=has_live_survey())
+        .annotate(
+            surveyed=has_live_survey(),
+            survey_task_open=open_task_exists(task_type=TaskType.SURVEY),
+        )
         .order_by("region_id", "name", "pk")
     )
 
@@ -515,4 +523,70 @@ def survey_sheet(*, actor: User, survey_id: uuid.UUID) -> SurveySheet | None:
         queue_next=after,
         queue_position=position,
         queue_size=size,
+    )
+
+
+# --- the store list and a store's page ----------------------------------------------------
+
+
+def store_search(*, actor: User, q: str = "") -> QuerySet[Store]:
+    """Live stores in scope whose name or address contains `q`, or whose phone matches it
+    (written any usual way: "040 3290 4100", "+49 40 ..." or a part of the digits), by
+    name then address, so stores of the same name stand apart by where they are."""
+    stores = store_list(actor=actor)
+    q = q.strip()
+    if q:
+        match = Q(name__icontains=q) | Q(address__icontains=q)
+        digits = re.sub(r"\D", "", q)
+        if len(digits) >= 4:
+            match |= Q(phone__contains=digits)
+            if digits.startswith("0"):  # a national number: the E.164 form drops the 0
+                match |= Q(phone__contains=digits.lstrip("0"))
+        stores = stores.filter(match)
+    return stores.select_related("owner").order_by("name", "address", "pk")
+
+
+def same_name_counts(*, actor: User, names: list[str]) -> dict[str, int]:
+    """How many stores in scope bear each of these names: one GROUP BY."""
+    return dict(
+        store_list(actor=actor)
+        .filter(name__in=names)
+        .values("name")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("name", "n")
+    )
+
+
+@dataclass(frozen=True)
+class StorePage:
+    store: Store
+    surveys: list[dict[str, Any]]
+    open_tasks: list[Any]
+    same_name: int
+
+
+def store_page(*, actor: User, store_id: uuid.UUID) -> StorePage | None:
+    """A store in scope with its surveys (scored, newest first) and its open tasks."""
+    store = store_list(actor=actor).select_related("owner").filter(pk=store_id).first()
+    if store is None:
+        return None
+    surveys = list(
+        scored(SiteSurvey.objects.filter(store=store, deleted=False))
+        .order_by(F("captured_at").desc(nulls_last=True), "-created_at")
+        .values("id", "captured_at", "review_status", "score", "captured_by__username")[:20]
+    )
+    statuses = dict(ReviewStatus.choices)
+    for row in surveys:
+        row["review_status_label"] = statuses.get(row["review_status"], row["review_status"])
+    open_tasks = list(
+        Task.objects.filter(store=store, deleted=False, status__in=OPEN_TASK_STATUSES)
+        .select_related("assignee")
+        .order_by("due_date", "pk")
+    )
+    return StorePage(
+        store=store,
+        surveys=surveys,
+        open_tasks=open_tasks,
+        same_name=same_name_counts(actor=actor, names=[store.name]).get(store.name, 1),
     )

@@ -24,6 +24,8 @@ from tests.surveys import scenario
 CHROMIUM = os.environ.get("FIELDLINE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "hq"
 TIMEOUT_MS = 15_000
+LAPTOP = (1366, 768)
+TABLET = (820, 1180)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
@@ -166,27 +168,88 @@ def test_approve_a_survey_from_the_review_queue(scene, people, open_page):
     assert SurveyReview.objects.get(survey_id=survey_id).verdict == "approved"
 
 
-def test_dispatch_after_a_dry_run(scene, open_page):
-    page = open_page("hq")
+def dispatch_offices(page, *, title: str = "Bring the new sandwiches") -> None:
     page.click("nav >> text=Dispatch")
     page.check("input[name=trade_area_type][value=office]")
     page.check("input[name=region][value=north]")
     page.select_option("#id_task_type", "visit")
-    page.fill("#id_title", "Bring the new sandwiches")
+    page.fill("#id_title", title)
     page.click("#preview")
     page.wait_for_selector("#preview-result")
 
+
+def test_dispatch_after_a_dry_run(scene, open_page):
+    page = open_page("hq", viewport=LAPTOP)
+    dispatch_offices(page)
+
     assert page.inner_text("#preview-count") == "3"
+    assert page.input_value("#id_due_date")  # a due date is offered
     assert Dispatch.objects.count() == 0
     shot(page, "dispatch-preview")
 
     page.click("#confirm")
     page.wait_for_selector(".messages li")
 
-    assert "Dispatched 3 task(s)." in page.inner_text(".messages")
+    assert "Dispatched 3 tasks." in page.inner_text(".messages")
     dispatch = Dispatch.objects.get()
     assert Task.objects.filter(dispatch=dispatch, title="Bring the new sandwiches").count() == 3
+    assert page.inner_text("#created-count") == "3"
+    page.click("text=← Dispatch tasks")
     assert "Bring the new sandwiches" in page.inner_text("#dispatches")
+
+
+def test_a_second_dispatch_skips_then_cancel_from_its_page(scene, open_page):
+    page = open_page("manager-north", viewport=LAPTOP)
+    dispatch_offices(page, title="First round")
+    page.click("#confirm")
+    page.wait_for_selector(".messages li")
+
+    # The same dispatch again: every store already has an open visit task.
+    dispatch_offices(page, title="Second round")
+    assert page.inner_text("#preview-count") == "0"
+    assert page.inner_text("#skipped-count") == "3"
+    assert page.locator("#skipped-sample tbody tr").count() == 3
+    assert page.is_disabled("#confirm")
+    shot(page, "dispatch-skipped-laptop")
+
+    # Asking to include them: three more.
+    page.check("#id_include_existing")
+    page.click("#preview")
+    page.wait_for_selector("#preview-result")
+    assert page.inner_text("#preview-count") == "3"
+    page.click("#confirm")
+    page.wait_for_selector(".messages li")
+    second = Dispatch.objects.get(task_template__title="Second round")
+    assert (second.task_count, second.include_existing) == (3, True)
+    shot(page, "dispatch-page-laptop")
+
+    # Cancel from its page (confirmed in the browser's dialog).
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#cancel-dispatch")
+    page.wait_for_selector("#dispatch-state:text-is('Cancelled')")
+
+    assert "3 open tasks cancelled" in page.inner_text(".messages")
+    assert set(Task.objects.filter(dispatch=second).values_list("status", flat=True)) == {
+        "cancelled"
+    }
+    first = Dispatch.objects.get(task_template__title="First round")
+    assert set(Task.objects.filter(dispatch=first).values_list("status", flat=True)) == {"open"}
+    assert page.locator("#cancel-dispatch").count() == 0
+    assert page.outside_requests == []
+
+
+def test_dispatch_on_a_tablet(scene, open_page):
+    page = open_page("manager-north", viewport=TABLET)
+    dispatch_offices(page, title="Tablet round")
+
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    shot(page, "dispatch-preview-tablet")
+    page.click("#confirm")
+    page.wait_for_selector("#cancel-dispatch")
+    shot(page, "dispatch-page-tablet")
 
 
 def test_a_manager_sees_only_their_region(scene, open_page):
@@ -218,9 +281,6 @@ def test_tablet_viewport(scene, open_page):
 
 
 # --- the review page ----------------------------------------------------------------------
-
-LAPTOP = (1366, 768)
-TABLET = (820, 1180)
 
 
 @pytest.fixture
