@@ -133,6 +133,9 @@ class FieldlineSettings:
     CHURN_MIN_ORDERS: int = 3
     # A reactivation task for a flagged grade-A store is due this many days later.
     REACTIVATION_DUE_DAYS: int = 7
+    # A dispatch names a due date; the one offered (the HQ form's, and the API's when the
+    # request leaves it out) is this many days after today.
+    DISPATCH_DUE_DAYS: int = 7
     # Anomalies: a drop of at least this share vs the same weekday a week before, and only
     # when that earlier day's amount reached ANOMALY_MIN_BASELINE (below it is noise).
     ANOMALY_DROP: float = 0.30

@@ -2,16 +2,21 @@
 (and in the API's serializers, which the dispatch form hands its wire form to)."""
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from fieldline.conf import fieldline_settings
 from hq.selectors import region_list
 from reports.models import ExportKind
 from stores.models import Grade, Segment, StoreStatus, TradeAreaType
 from surveys.models import Equipment, ReviewReason, ReviewStatus, ReviewVerdict
 from tasks.models import TaskType
+from tasks.services import default_due_date
 
 
 class ReviewForm(forms.Form):
@@ -23,6 +28,48 @@ class ReviewForm(forms.Form):
         """The API's `reasons`: from this page, one reason about the survey as a whole."""
         reason = self.cleaned_data.get("reason")
         return {"general": [reason]} if reason else {}
+
+
+class SurveyReviewForm(forms.Form):
+    """The review page's verdict: a reason per field (`reason.<field>`), for the photos,
+    the GPS fix, and any number for the whole survey, plus a comment. Which verdicts need
+    which are the review service's rules (surveys.services.review_rules_check)."""
+
+    verdict = forms.ChoiceField(choices=ReviewVerdict.choices, label=_("Verdict"))
+    general = forms.MultipleChoiceField(
+        choices=ReviewReason.choices,
+        required=False,
+        label=_("Reasons for the whole survey"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    comment = forms.CharField(
+        max_length=5000,
+        required=False,
+        strip=True,
+        label=_("Comment for the rep"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, items: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = tuple(items)
+        for item in self.items:
+            self.fields[f"reason.{item}"] = forms.ChoiceField(
+                choices=[("", _("no reason")), *ReviewReason.choices],
+                required=False,
+                label=_("Reason"),
+            )
+
+    def reason_field(self, item: str):
+        return self[f"reason.{item}"]
+
+    def reasons(self) -> dict[str, list[str]]:
+        """The API's `reasons`: per item, and `general` for the whole survey."""
+        data = self.cleaned_data
+        reasons = {item: [data[f"reason.{item}"]] for item in self.items if data[f"reason.{item}"]}
+        if data.get("general"):
+            reasons["general"] = list(data["general"])
+        return reasons
 
 
 def checkboxes(choices, label: str) -> forms.MultipleChoiceField:
@@ -48,13 +95,18 @@ class DispatchForm(forms.Form):
     task_type = forms.ChoiceField(choices=TaskType.choices, label="Task type")
     title = forms.CharField(max_length=200, label="Task title")
     due_date = forms.DateField(
-        required=False, label="Due", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Due"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     priority = forms.TypedChoiceField(
         choices=((1, "1 (high)"), (2, "2"), (3, "3 (low)")), coerce=int, initial=2
     )
     notes = forms.CharField(
         max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    include_existing = forms.BooleanField(
+        required=False,
+        label=_("Also send it to stores that already have an open task of this type"),
     )
 
     SELECTION_FIELDS = (
@@ -72,6 +124,10 @@ class DispatchForm(forms.Form):
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r.code, r.name) for r in region_list(actor=actor)]
+        self.fields["due_date"].initial = default_due_date()
+        self.fields["due_date"].help_text = gettext("Offered: %(days)s days from today.") % {
+            "days": fieldline_settings.DISPATCH_DUE_DAYS
+        }
 
     def selection_wire(self) -> dict[str, Any]:
         """The `filter` object of `POST /api/tasks/dispatch` (criteria left empty omitted)."""

@@ -11,12 +11,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -31,7 +32,9 @@ from hq.selectors import (
     MapStore,
     map_stores,
     order_days,
+    same_name_counts,
     segment_sizes,
+    store_search,
     stores_needing_survey,
 )
 from planning.selectors import overloaded_days, plan_compliance
@@ -46,7 +49,7 @@ from reports.services import (
 )
 from surveys.models import ReviewReason
 from surveys.selectors import review_queue, survey_list
-from surveys.services import ReviewRefused, survey_review
+from surveys.services import ReviewInvalid, ReviewRefused, survey_review
 from tasks.selectors import dispatch_list
 from tasks.serializers import StoreSelectionSerializer, TaskTemplateSerializer
 from tasks.services import dispatch_preview, dispatch_tasks
@@ -57,6 +60,7 @@ GROUP_TITLES = {
     GroupBy.TRADE_AREA_TYPE: "By trade-area type",
 }
 LIST_LIMIT = 20
+STORE_PAGE = 25
 
 
 @require_GET
@@ -64,6 +68,15 @@ LIST_LIMIT = 20
 @replica_view
 def dashboard(request: HttpRequest) -> HttpResponse:
     needing = stores_needing_survey(actor=request.user)
+    split = needing.aggregate(
+        with_task=Count("pk", filter=Q(survey_task_open=True)),
+        without_task=Count("pk", filter=Q(survey_task_open=False)),
+    )
+    q = request.GET.get("q", "")[:200]
+    stores = Paginator(store_search(actor=request.user, q=q), STORE_PAGE).get_page(
+        request.GET.get("stores_page")
+    )
+    same_name = same_name_counts(actor=request.user, names=[store.name for store in stores])
     return render(
         request,
         "hq/dashboard.html",
@@ -73,9 +86,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 for group in GroupBy
             ],
             "stale_days": fieldline_settings.STALE_SURVEY_DAYS,
-            "needing_count": needing.count(),
-            "needing": needing.select_related("owner")[:LIST_LIMIT],
+            "needing_count": split["with_task"] + split["without_task"],
+            "needing_without_task_count": split["without_task"],
+            "needing_with_task_count": split["with_task"],
+            "needing_without_task": needing.filter(survey_task_open=False).select_related("owner")[
+                :LIST_LIMIT
+            ],
+            "needing_with_task": needing.filter(survey_task_open=True).select_related("owner")[
+                :LIST_LIMIT
+            ],
             "export_form": ExportForm(),
+            "q": q,
+            "stores": stores,
+            "store_rows": [(store, same_name.get(store.name, 1)) for store in stores],
         },
     )
 
@@ -211,6 +234,11 @@ def review_submit(request: HttpRequest, pk) -> HttpResponse:
             reasons=form.reasons(),
             comment=form.cleaned_data["comment"],
         )
+    except ReviewInvalid as error:
+        for messages_ in error.errors.values():
+            for message in messages_:
+                form.add_error(None, message)
+        return render_review_list(request, form=form, status=400, failed=str(pk))
     except ReviewRefused as error:
         if error.reason == "not_found":
             raise Http404 from error
@@ -241,17 +269,33 @@ def dispatch(request: HttpRequest) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
     if not form.is_valid():
         return render_dispatch(request, form=form, status=400)
+    include_existing = form.cleaned_data["include_existing"]
     if request.POST.get("action") != "dispatch":
-        preview = dispatch_preview(actor=request.user, selection=selection_input.selection())
+        preview = dispatch_preview(
+            actor=request.user,
+            selection=selection_input.selection(),
+            task_type=form.cleaned_data["task_type"],
+            include_existing=include_existing,
+        )
         return render_dispatch(request, form=form, preview=preview)
     made = dispatch_tasks(
         actor=request.user,
         selection=selection_input.selection(),
         selection_wire=form.selection_wire(),
         template=template_input.template(),
+        include_existing=include_existing,
     )
-    messages.success(request, f"Dispatched {made.task_count} task(s).")
-    return redirect("hq:dispatch")
+    message = ngettext(
+        "Dispatched %(count)d task.", "Dispatched %(count)d tasks.", made.task_count
+    ) % {"count": made.task_count}
+    if made.skipped_existing:
+        message += " " + ngettext(
+            "%(count)d store skipped: it already has an open task of this type.",
+            "%(count)d stores skipped: they already have an open task of this type.",
+            made.skipped_existing,
+        ) % {"count": made.skipped_existing}
+    messages.success(request, message)
+    return redirect("hq:dispatch-detail", pk=made.pk)
 
 
 def render_dispatch(

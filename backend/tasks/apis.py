@@ -40,8 +40,11 @@ class TaskViewSet(SyncableViewSet):
 class DispatchApi(APIView):
     """Send a task to every store a filter matches, each assigned to the store's owner.
 
-    With `dry_run` nothing is created: the answer says how many tasks would be and shows a
-    few of the stores. With a `request_id`, a retried request answers the dispatch it made.
+    Stores that already have an open task of the same type are skipped unless
+    `include_existing`; the answer counts them in `skipped_existing`. With `dry_run`
+    nothing is created: the answer says how many tasks would be, how many stores would be
+    skipped, and shows a few of each. With a `request_id`, a retried request answers the
+    dispatch it made.
     """
 
     permission_classes = [IsAuthenticated, IsOffice]
@@ -61,8 +64,14 @@ class DispatchApi(APIView):
         selection_input.is_valid(raise_exception=True)
         template_input = TaskTemplateSerializer(data=request.data["task"])
         template_input.is_valid(raise_exception=True)
+        include_existing = payload.validated_data["include_existing"]
         if payload.validated_data["dry_run"]:
-            preview = dispatch_preview(actor=request.user, selection=selection_input.selection())
+            preview = dispatch_preview(
+                actor=request.user,
+                selection=selection_input.selection(),
+                task_type=template_input.validated_data["type"],
+                include_existing=include_existing,
+            )
             return Response(DispatchPreviewSerializer(preview).data)
         try:
             dispatch = dispatch_tasks(
@@ -71,6 +80,7 @@ class DispatchApi(APIView):
                 selection_wire=request.data["filter"],
                 template=template_input.template(),
                 request_id=payload.validated_data.get("request_id"),
+                include_existing=include_existing,
             )
         except DispatchRequestReused:
             return Response(

@@ -77,6 +77,10 @@ class Dispatch(models.Model):
     store_filter = models.JSONField(default=dict)
     task_template = models.JSONField(default=dict)
     task_count = models.PositiveIntegerField(default=0)
+    # Matching stores left out because they already had an open task of the same type
+    # (none left out when the manager asked to include them).
+    include_existing = models.BooleanField(default=False)
+    skipped_existing = models.PositiveIntegerField(default=0)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,7 +1,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from accounts.scope import scope_filter
@@ -18,7 +18,40 @@ def dispatch_list(*, actor: User) -> QuerySet[Dispatch]:
     return dispatches.filter(created_by__region_id=actor.region_id)
 
 
+def dispatch_status_counts(*, dispatch: Dispatch) -> dict[str, int]:
+    """How many of the dispatch's tasks are in each status, every status listed."""
+    counts = dict(
+        Task.objects.filter(dispatch=dispatch, deleted=False)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in TaskStatus.values}
+
+
+def dispatch_task_list(*, dispatch: Dispatch) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(dispatch=dispatch, deleted=False)
+        .select_related("store", "assignee")
+        .order_by("store__name", "store__address", "pk")
+    )
+
+
 ACTIVE_STATUSES = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+
+def open_task_exists(*, task_type: str, store_ref: str = "pk") -> Exists:
+    """For a store queryset: the store has a task of this type that someone still has to
+    do (open, accepted, in progress). A dispatch skips such stores."""
+    return Exists(
+        Task.objects.filter(
+            store_id=OuterRef(store_ref),
+            type=task_type,
+            deleted=False,
+            status__in=ACTIVE_STATUSES,
+        )
+    )
 
 
 @dataclass(frozen=True)

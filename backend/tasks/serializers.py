@@ -104,7 +104,13 @@ class StoreSelectionSerializer(StrictSerializer):
 class TaskTemplateSerializer(StrictSerializer):
     type = StrictChoiceField(choices=TaskType.choices)
     title = StrictCharField(max_length=200)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    due_date = serializers.DateField(
+        required=False,
+        help_text=(
+            "Every dispatched task has a due date: left out, it is DISPATCH_DUE_DAYS "
+            "(default 7) after today."
+        ),
+    )
     priority = StrictIntegerField(min_value=1, max_value=3, required=False, default=2)
     notes = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
@@ -116,6 +122,15 @@ class DispatchRequestSerializer(StrictSerializer):
     filter = StoreSelectionSerializer()
     task = TaskTemplateSerializer()
     dry_run = StrictBooleanField(required=False, default=False)
+    include_existing = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Also send the task to matching stores that already have an open task (open, "
+            "accepted, in progress) of the same type. By default they are skipped, and "
+            "counted in `skipped_existing`."
+        ),
+    )
     request_id = serializers.UUIDField(
         required=False,
         help_text=(
@@ -126,10 +141,26 @@ class DispatchRequestSerializer(StrictSerializer):
     )
 
 
+class PreviewStoreSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    region = serializers.CharField()
+    owner = serializers.IntegerField()
+    owner_name = serializers.CharField(help_text="The owner's full name, else their username.")
+
+
 class DispatchPreviewSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Tasks a dispatch would create.")
     unowned = serializers.IntegerField(help_text="Matching stores without an owner: skipped.")
-    sample = serializers.ListField(child=serializers.DictField())
+    skipped_existing = serializers.IntegerField(
+        help_text="Matching stores skipped: they already have an open task of this type."
+    )
+    include_existing = serializers.BooleanField()
+    sample = PreviewStoreSerializer(many=True, help_text="A few of the stores that get a task.")
+    skipped_sample = PreviewStoreSerializer(
+        many=True, help_text="A few of the stores skipped for an open task of this type."
+    )
 
 
 class DispatchSerializer(serializers.ModelSerializer):
@@ -151,5 +182,7 @@ class DispatchSerializer(serializers.ModelSerializer):
             "cancelled_at",
             "cancelled_by",
             "request_id",
+            "include_existing",
+            "skipped_existing",
         ]
         read_only_fields = fields

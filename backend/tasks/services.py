@@ -2,19 +2,24 @@
 
 Tasks are created set-based through the sync engine's bulk path (so they are versioned,
 in the changelog and pulled by phones), and the whole dispatch is one transaction: a
-failure leaves no half-done dispatch. Cancelling cancels every task of it still open.
+failure leaves no half-done dispatch. A store that already has an open task of the same
+type gets no second one unless the manager asks for it. Cancelling cancels every task of
+it still open.
 """
 
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from fieldline.conf import fieldline_settings
+from stores.models import Store
 from surveys.selectors import StoreSelection, store_selection
 from sync.batch import apply_mutations
 from sync.bulk import bulk_create_records
@@ -23,6 +28,7 @@ from sync.models import ChangeSource
 from sync.mutations import Mutation
 from sync.retries import retried_on_contention
 from tasks.models import OPEN_TASK_STATUSES, Dispatch, Task, TaskStatus, TaskType
+from tasks.selectors import open_task_exists
 
 CANCELLABLE = (TaskStatus.OPEN, TaskStatus.ACCEPTED)
 CANCEL_BATCH = 1000
@@ -46,27 +52,89 @@ class TaskTemplate:
             "notes": self.notes,
         }
 
+    def with_due_date(self) -> "TaskTemplate":
+        """This template, due on the default date when it names none."""
+        return self if self.due_date else replace(self, due_date=default_due_date())
+
+
+def default_due_date(*, today: dt.date | None = None) -> dt.date:
+    """The due date a dispatch gets unless it names one: DISPATCH_DUE_DAYS from today."""
+    today = today or timezone.localdate()
+    return today + dt.timedelta(days=fieldline_settings.DISPATCH_DUE_DAYS)
+
 
 @dataclass(frozen=True)
 class DispatchPreview:
     count: int
     unowned: int
+    skipped_existing: int
+    include_existing: bool
     sample: list[dict[str, Any]]
+    skipped_sample: list[dict[str, Any]]
+
+
+def dispatch_stores(
+    *, actor: User, selection: StoreSelection, task_type: str, include_existing: bool
+) -> tuple[QuerySet[Store], QuerySet[Store]]:
+    """(the stores a dispatch sends a task to, the matching ones it skips because they
+    already have an open task of the same type). Stores without an owner get none."""
+    owned = store_selection(actor=actor, selection=selection).filter(owner__isnull=False)
+    has_open = open_task_exists(task_type=task_type)
+    if include_existing:
+        return owned, owned.none()
+    return owned.filter(~has_open), owned.filter(has_open)
+
+
+def store_rows(stores: QuerySet[Store], *, limit: int) -> list[dict[str, Any]]:
+    """A few stores as the preview shows them: name, address, region, owner by name."""
+    rows = stores.order_by("name", "address", "id").values(
+        "id",
+        "name",
+        "address",
+        "region",
+        "owner",
+        "owner__username",
+        "owner__first_name",
+        "owner__last_name",
+    )[:limit]
+    return [
+        {
+            "id": str(row["id"]),
+            "name": row["name"],
+            "address": row["address"],
+            "region": row["region"],
+            "owner": row["owner"],
+            "owner_name": " ".join(
+                part for part in (row["owner__first_name"], row["owner__last_name"]) if part
+            )
+            or row["owner__username"],
+        }
+        for row in rows
+    ]
 
 
 def dispatch_preview(
-    *, actor: User, selection: StoreSelection, sample_size: int = 10
+    *,
+    actor: User,
+    selection: StoreSelection,
+    task_type: str,
+    include_existing: bool = False,
+    sample_size: int = 10,
 ) -> DispatchPreview:
-    """What a dispatch would do: how many tasks, and a few of the stores."""
-    stores = store_selection(actor=actor, selection=selection)
-    owned = stores.filter(owner__isnull=False)
-    sample = list(
-        owned.order_by("name", "id").values("id", "name", "owner", "region")[:sample_size]
+    """What a dispatch would do: how many tasks, how many matching stores it would skip
+    (no owner; an open task of the same type already), and a few of each."""
+    send, skipped = dispatch_stores(
+        actor=actor, selection=selection, task_type=task_type, include_existing=include_existing
     )
     return DispatchPreview(
-        count=owned.count(),
-        unowned=stores.filter(owner__isnull=True).count(),
-        sample=[{**row, "id": str(row["id"])} for row in sample],
+        count=send.count(),
+        unowned=store_selection(actor=actor, selection=selection)
+        .filter(owner__isnull=True)
+        .count(),
+        skipped_existing=0 if include_existing else skipped.count(),
+        include_existing=include_existing,
+        sample=store_rows(send, limit=sample_size),
+        skipped_sample=[] if include_existing else store_rows(skipped, limit=sample_size),
     )
 
 
@@ -81,14 +149,19 @@ def dispatch_tasks(
     selection_wire: dict[str, Any],
     template: TaskTemplate,
     request_id: uuid.UUID | None = None,
+    include_existing: bool = False,
 ) -> Dispatch:
-    """One task per matching store that has an owner, assigned to that owner.
+    """One task per matching store that has an owner, assigned to that owner; stores that
+    already have an open task of the same type are skipped (and counted in
+    `skipped_existing`) unless `include_existing`. A template without a due date gets
+    the default one (`default_due_date`).
 
     With a `request_id`, a retry (the client lost the answer) returns the dispatch that id
     made instead of making a second one; two requests with the same id at once make one.
     """
+    same = (actor, request_id, selection_wire, template, include_existing)
     if request_id is not None:
-        earlier = _dispatch_of_request(actor, request_id, selection_wire, template)
+        earlier = _dispatch_of_request(*same)
         if earlier is not None:
             return earlier
     try:
@@ -96,23 +169,35 @@ def dispatch_tasks(
             actor=actor,
             selection=selection,
             selection_wire=selection_wire,
-            template=template,
+            template=template.with_due_date(),
             request_id=request_id,
+            include_existing=include_existing,
         )
     except IntegrityError:
         # A request with the same id committed while this one ran: its dispatch stands.
-        earlier = request_id and _dispatch_of_request(actor, request_id, selection_wire, template)
+        earlier = request_id and _dispatch_of_request(*same)
         if not earlier:
             raise
         return earlier
 
 
 def _dispatch_of_request(
-    actor: User, request_id: uuid.UUID, selection_wire: dict[str, Any], template: TaskTemplate
+    actor: User,
+    request_id: uuid.UUID,
+    selection_wire: dict[str, Any],
+    template: TaskTemplate,
+    include_existing: bool,
 ) -> Dispatch | None:
     earlier = Dispatch.objects.filter(created_by=actor, request_id=request_id).first()
-    if earlier is not None and (
-        earlier.store_filter != selection_wire or earlier.task_template != template.wire()
+    if earlier is None:
+        return None
+    asked = template.wire()
+    if template.due_date is None:  # the default was filled in: any date is the same ask
+        asked["due_date"] = earlier.task_template.get("due_date")
+    if (
+        earlier.store_filter != selection_wire
+        or earlier.task_template != asked
+        or earlier.include_existing != include_existing
     ):
         raise DispatchRequestReused
     return earlier
@@ -126,16 +211,21 @@ def _dispatch_tasks(
     selection_wire: dict[str, Any],
     template: TaskTemplate,
     request_id: uuid.UUID | None,
+    include_existing: bool,
 ) -> Dispatch:
     now = timezone.now()
+    stores, skipped = dispatch_stores(
+        actor=actor, selection=selection, task_type=template.type, include_existing=include_existing
+    )
     dispatch = Dispatch.objects.create(
         created_by=actor,
         created_at=now,
         store_filter=selection_wire,
         task_template=template.wire(),
         request_id=request_id,
+        include_existing=include_existing,
+        skipped_existing=0 if include_existing else skipped.count(),
     )
-    stores = store_selection(actor=actor, selection=selection).filter(owner__isnull=False)
     fields = template.wire() | {"status": TaskStatus.OPEN}
 
     def rows() -> Iterator[dict[str, Any]]:

@@ -19,11 +19,14 @@ from surveys.models import SiteSurvey, SurveyReview
 from sync.models import ChangeLog
 from tasks.models import Dispatch, Task
 from tests.conftest import PASSWORD
+from tests.hq.photos import photo_with_bytes
 from tests.surveys import scenario
 
 CHROMIUM = os.environ.get("FIELDLINE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "hq"
 TIMEOUT_MS = 15_000
+LAPTOP = (1366, 768)
+TABLET = (820, 1180)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
@@ -192,27 +195,88 @@ def test_approve_a_survey_from_the_review_queue(scene, people, open_page):
     assert SurveyReview.objects.get(survey_id=survey_id).verdict == "approved"
 
 
-def test_dispatch_after_a_dry_run(scene, open_page):
-    page = open_page("hq")
+def dispatch_offices(page, *, title: str = "Bring the new sandwiches") -> None:
     page.click("nav >> text=Dispatch")
     page.check("input[name=trade_area_type][value=office]")
     page.check("input[name=region][value=north]")
     page.select_option("#id_task_type", "visit")
-    page.fill("#id_title", "Bring the new sandwiches")
+    page.fill("#id_title", title)
     page.click("#preview")
     page.wait_for_selector("#preview-result")
 
+
+def test_dispatch_after_a_dry_run(scene, open_page):
+    page = open_page("hq", viewport=LAPTOP)
+    dispatch_offices(page)
+
     assert page.inner_text("#preview-count") == "3"
+    assert page.input_value("#id_due_date")  # a due date is offered
     assert Dispatch.objects.count() == 0
     shot(page, "dispatch-preview")
 
     page.click("#confirm")
     page.wait_for_selector(".messages li")
 
-    assert "Dispatched 3 task(s)." in page.inner_text(".messages")
+    assert "Dispatched 3 tasks." in page.inner_text(".messages")
     dispatch = Dispatch.objects.get()
     assert Task.objects.filter(dispatch=dispatch, title="Bring the new sandwiches").count() == 3
+    assert page.inner_text("#created-count") == "3"
+    page.click("text=← Dispatch tasks")
     assert "Bring the new sandwiches" in page.inner_text("#dispatches")
+
+
+def test_a_second_dispatch_skips_then_cancel_from_its_page(scene, open_page):
+    page = open_page("manager-north", viewport=LAPTOP)
+    dispatch_offices(page, title="First round")
+    page.click("#confirm")
+    page.wait_for_selector(".messages li")
+
+    # The same dispatch again: every store already has an open visit task.
+    dispatch_offices(page, title="Second round")
+    assert page.inner_text("#preview-count") == "0"
+    assert page.inner_text("#skipped-count") == "3"
+    assert page.locator("#skipped-sample tbody tr").count() == 3
+    assert page.is_disabled("#confirm")
+    shot(page, "dispatch-skipped-laptop")
+
+    # Asking to include them: three more.
+    page.check("#id_include_existing")
+    page.click("#preview")
+    page.wait_for_selector("#preview-result")
+    assert page.inner_text("#preview-count") == "3"
+    page.click("#confirm")
+    page.wait_for_selector(".messages li")
+    second = Dispatch.objects.get(task_template__title="Second round")
+    assert (second.task_count, second.include_existing) == (3, True)
+    shot(page, "dispatch-page-laptop")
+
+    # Cancel from its page (confirmed in the browser's dialog).
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#cancel-dispatch")
+    page.wait_for_selector("#dispatch-state:text-is('Cancelled')")
+
+    assert "3 open tasks cancelled" in page.inner_text(".messages")
+    assert set(Task.objects.filter(dispatch=second).values_list("status", flat=True)) == {
+        "cancelled"
+    }
+    first = Dispatch.objects.get(task_template__title="First round")
+    assert set(Task.objects.filter(dispatch=first).values_list("status", flat=True)) == {"open"}
+    assert page.locator("#cancel-dispatch").count() == 0
+    assert page.outside_requests == []
+
+
+def test_dispatch_on_a_tablet(scene, open_page):
+    page = open_page("manager-north", viewport=TABLET)
+    dispatch_offices(page, title="Tablet round")
+
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    shot(page, "dispatch-preview-tablet")
+    page.click("#confirm")
+    page.wait_for_selector("#cancel-dispatch")
+    shot(page, "dispatch-page-tablet")
 
 
 def test_a_manager_sees_only_their_region(scene, open_page):
@@ -243,3 +307,122 @@ def test_tablet_viewport(scene, open_page):
         assert overflow <= 0, (path, overflow)
         assert page.locator("nav a").first.is_visible()
         shot(page, "tablet" + re.sub(r"\W+", "-", path).rstrip("-"))
+
+
+# --- the review page ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def review_scene(scene, people, media):
+    """The scenario, survey D with a storefront photo whose bytes and thumbnail exist."""
+    survey = scene["surveys"]["D"]
+    SiteSurvey.objects.filter(pk=survey).update(captured_by=people["rep_north"])
+    scene["photo"] = photo_with_bytes(
+        actor=people["rep_north"], survey=survey, section="storefront"
+    )
+    photo_with_bytes(
+        actor=people["rep_north"], survey=survey, section="interior", colour=(190, 150, 60)
+    )
+    return scene
+
+
+def natural_width(page, selector: str) -> int:
+    page.wait_for_function(
+        "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth }",
+        arg=selector,
+    )
+    return page.eval_on_selector(selector, "img => img.naturalWidth")
+
+
+def test_review_page_shows_photos_and_requires_a_reason(review_scene, people, open_page):
+    survey = review_scene["surveys"]["D"]
+    page = open_page("manager-north", viewport=LAPTOP)
+    page.click("nav >> text=Review")
+    page.click(f'a.open[href="/hq/surveys/{survey}/"]')
+    page.wait_for_selector("#answers")
+
+    # The thumbnail is shown; a click shows the photo at full size.
+    photo = f'#photos a.photo[href="/hq/photos/{review_scene["photo"]}/content"]'
+    assert natural_width(page, f"{photo} img") == 320  # 1200 x 900 → 320 x 240
+    assert page.inner_text("#captured-by") == "rep-north-1"
+    assert "outside the geofence" in page.inner_text("#distance")
+    assert page.locator("#previous a").count() == 2  # surveys A and B of Kiosk 1
+    shot(page, "review-survey-laptop")
+    page.click(photo)
+    page.wait_for_selector("#photo-viewer[open]")
+    assert natural_width(page, "#photo-viewer img") == 1200
+    shot(page, "review-photo-full-size")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#photo-viewer:not([open])", state="attached")
+
+    # "Has issues" without a reason is refused, and nothing changes.
+    page.fill("#id_comment", "Count the footfall again.")
+    page.click("#has-issues")
+    page.wait_for_selector("#review-errors")
+    assert "Name at least one reason" in page.inner_text("#review-errors")
+    assert page.input_value("#id_comment") == "Count the footfall again."
+    assert not SurveyReview.objects.exists()
+    assert SiteSurvey.objects.get(pk=survey).version == 1
+
+    # With a reason beside a field, it goes through and reaches the rep's fix task.
+    page.select_option('select[name="reason.footfall_weekday"]', "implausible")
+    page.click("#has-issues")
+    page.wait_for_selector(".messages li")
+
+    assert "Has issues: the survey of Kiosk 1" in page.inner_text(".messages")
+    review = SurveyReview.objects.get(survey_id=survey)
+    assert review.reasons == {"footfall_weekday": ["implausible"]}
+    task = Task.objects.get(pk=review.task_id)
+    assert task.assignee == people["rep_north"]
+    assert "footfall_weekday: implausible" in task.notes
+    assert "Count the footfall again." in task.notes
+    assert page.outside_requests == []
+
+
+def test_keyboard_shortcuts_work_through_the_queue(review_scene, open_page):
+    page = open_page("manager-north", viewport=LAPTOP)
+    page.click("nav >> text=Review")
+    page.wait_for_load_state()  # review.js has run: the keys are listened for
+    first, second = page.locator("tr[data-survey]").evaluate_all(
+        "rows => rows.slice(0, 2).map(r => r.dataset.survey)"
+    )
+
+    # In the queue: j selects the first row, a approves it.
+    page.keyboard.press("j")
+    assert page.get_attribute(f'tr[data-survey="{first}"]', "class") == "current"
+    page.keyboard.press("a")
+    page.wait_for_selector(".messages li")
+    page.wait_for_load_state()
+    assert SiteSurvey.objects.get(pk=first).review_status == "approved"
+
+    # o opens the selected survey; there, a approves it and the next one opens.
+    page.keyboard.press("j")
+    page.keyboard.press("o")
+    page.wait_for_selector("#answers")
+    page.wait_for_load_state()
+    assert f"/hq/surveys/{second}/" in page.url
+    page.keyboard.press("a")
+    page.wait_for_selector(".messages li")
+    assert SiteSurvey.objects.get(pk=second).review_status == "approved"
+    assert f"/hq/surveys/{second}/" not in page.url
+    assert "1 of 5 waiting" in page.inner_text(".queue-nav")
+    # Keys typed into a field stay text.
+    page.fill("#id_comment", "")
+    page.type("#id_comment", "ja")
+    assert page.input_value("#id_comment") == "ja"
+    assert SurveyReview.objects.count() == 2
+
+
+def test_review_page_on_a_tablet(review_scene, open_page):
+    page = open_page("manager-north", viewport=TABLET)
+    page.goto(page.url.split("/hq/")[0] + f"/hq/surveys/{review_scene['surveys']['D']}/")
+    page.wait_for_selector("#answers")
+
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    photo = f'#photos a.photo[href="/hq/photos/{review_scene["photo"]}/content"] img'
+    assert natural_width(page, photo) == 320
+    assert page.locator("#approve").is_visible()
+    shot(page, "review-survey-tablet")

@@ -156,8 +156,10 @@ def test_dashboard_shows_the_reports_figures(scene, people):
     # By hand: the north region has one store never surveyed (Kiosk 4), one stale (Kiosk 5).
     north = row_cells(html, "north")
     assert (north[4], north[5]) == ("1", "1")
-    assert "<td>Kiosk 4</td><td>north</td><td>rep-north-1</td><td>none</td>" in html
-    assert "<td>Kiosk 5</td><td>north</td><td>rep-north-2</td><td>stale</td>" in html
+    kiosk = r'<td><a href="/hq/stores/{}/">{}</a></td><td>–</td><td>{}</td><td>{}</td>'
+    s4, s5 = scene["stores"]["S4"], scene["stores"]["S5"]
+    assert re.search(kiosk.format(s4, "Kiosk 4", "rep-north-1", "none"), html)
+    assert re.search(kiosk.format(s5, "Kiosk 5", "rep-north-2", "stale"), html)
 
 
 @pytest.mark.django_db
@@ -252,6 +254,7 @@ def test_dispatch_dry_run_then_dispatch(scene, people):
         "task_type": "visit",
         "title": "Bring samples",
         "priority": "2",
+        "due_date": "2026-12-20",
     }
 
     preview = client.post("/hq/dispatch/", {**form, "action": "preview"})
@@ -266,7 +269,9 @@ def test_dispatch_dry_run_then_dispatch(scene, people):
     assert dispatch.store_filter == {"trade_area_type": ["office"]}
     tasks = Task.objects.filter(dispatch=dispatch)
     assert {t.store_id for t in tasks} == {scene["stores"][s] for s in ("S1", "S2", "S4")}
-    assert "Dispatched 3 task(s)." in text(client.get("/hq/dispatch/"))
+    assert {t.due_date.isoformat() for t in tasks} == {"2026-12-20"}
+    assert done["Location"] == f"/hq/dispatch/{dispatch.pk}/"
+    assert "Dispatched 3 tasks." in text(client.get(done["Location"]))
 
 
 @pytest.mark.django_db
@@ -279,11 +284,18 @@ def test_dispatch_dry_run_then_dispatch(scene, people):
         ({"grade": ["Z"]}, "Select a valid choice"),
         ({"region": ["south"]}, "Select a valid choice"),  # not the manager's region
         ({"due_date": "tomorrow"}, "Enter a valid date."),
+        ({"due_date": ""}, "This field is required."),
         ({"task_type": "party"}, "Select a valid choice"),
     ],
 )
 def test_dispatch_form_errors_are_shown_and_nothing_is_created(scene, people, fields, message):
-    form = {"task_type": "visit", "title": "Bring samples", "priority": "2", "action": "dispatch"}
+    form = {
+        "task_type": "visit",
+        "title": "Bring samples",
+        "priority": "2",
+        "due_date": "2026-12-20",
+        "action": "dispatch",
+    }
 
     response = browser(people["manager_north"]).post("/hq/dispatch/", {**form, **fields})
 

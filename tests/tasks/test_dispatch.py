@@ -232,3 +232,103 @@ def test_a_retried_request_id_answers_the_first_dispatch(client_for, stores):
     # The same id is another manager's own: it makes their own dispatch.
     client_for("hq").post("/api/tasks/dispatch", body, format="json")
     assert Dispatch.objects.count() == 2
+
+
+# --- no duplicates: stores with an open task of the same type are skipped ------------------
+
+
+@pytest.mark.django_db
+def test_a_second_dispatch_skips_stores_with_an_open_task_of_the_type(client_for, stores):
+    manager = client_for("manager_north")
+    first = post_dispatch(manager, {"grade": "A"})
+    assert first.json()["created"] == 20
+    assert first.json()["skipped_existing"] == 0
+
+    preview = post_dispatch(manager, {}, dry_run=True)
+    already = {str(pk) for pk in Task.objects.values_list("store_id", flat=True)}
+    second = post_dispatch(manager, {})
+
+    assert preview.status_code == 200, preview.content
+    body = preview.json()
+    assert (body["count"], body["skipped_existing"], body["include_existing"]) == (40, 20, False)
+    assert len(body["skipped_sample"]) == 10
+    skipped_ids = {row["id"] for row in body["skipped_sample"]}
+    assert skipped_ids <= already
+    assert {row["id"] for row in body["sample"]}.isdisjoint(already)
+    assert set(body["sample"][0]) == {"id", "name", "address", "region", "owner", "owner_name"}
+    assert second.status_code == 201, second.content
+    assert (second.json()["created"], second.json()["skipped_existing"]) == (40, 20)
+    assert Task.objects.count() == 60
+    assert Task.objects.values("store").distinct().count() == 60  # one task per store
+
+
+@pytest.mark.django_db
+def test_include_existing_sends_a_second_task_and_other_types_are_not_skipped(client_for, stores):
+    manager = client_for("manager_north")
+    post_dispatch(manager, {"grade": "A"})
+
+    other_type = post_dispatch(manager, {"grade": "A"}, task={**TEMPLATE, "type": "visit"})
+    included = manager.post(
+        "/api/tasks/dispatch",
+        {"filter": {"grade": "A"}, "task": TEMPLATE, "include_existing": True},
+        format="json",
+    )
+
+    assert (other_type.json()["created"], other_type.json()["skipped_existing"]) == (20, 0)
+    assert included.status_code == 201, included.content
+    body = included.json()
+    assert (body["created"], body["skipped_existing"], body["include_existing"]) == (20, 0, True)
+    assert Task.objects.filter(type="new_product").count() == 40
+
+
+@pytest.mark.django_db
+def test_done_and_cancelled_tasks_do_not_count_as_open(client_for, stores):
+    manager = client_for("manager_north")
+    dispatch = post_dispatch(manager, {"grade": "A"}).json()
+    tasks = list(Task.objects.filter(dispatch_id=dispatch["id"]).order_by("pk"))
+    Task.objects.filter(pk__in=[t.pk for t in tasks[:5]]).update(status="done")
+    Task.objects.filter(pk__in=[t.pk for t in tasks[5:8]]).update(status="in_progress")
+    manager.post(f"/api/tasks/dispatches/{dispatch['id']}/cancel")  # 12 open ones
+
+    again = post_dispatch(manager, {"grade": "A"})
+
+    # Done (5) and cancelled (12) tasks are no reason to skip; in progress (3) ones are.
+    assert (again.json()["created"], again.json()["skipped_existing"]) == (17, 3)
+
+
+@pytest.mark.django_db
+def test_every_dispatched_task_has_a_due_date(client_for, stores, settings):
+    settings.FIELDLINE = {**settings.FIELDLINE, "DISPATCH_DUE_DAYS": 10}
+    manager = client_for("manager_north")
+    task = {"type": "visit", "title": "Say hello"}
+
+    made = post_dispatch(manager, {"grade": "A"}, task=task)
+    refused = post_dispatch(manager, {"grade": "B"}, task={**task, "due_date": None})
+
+    expected = (timezone.localdate() + dt.timedelta(days=10)).isoformat()
+    assert made.status_code == 201, made.content
+    assert made.json()["task_template"]["due_date"] == expected
+    assert {t.due_date.isoformat() for t in Task.objects.all()} == {expected}
+    assert refused.status_code == 400
+    assert "due_date" in refused.json()["task"]
+    assert Dispatch.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_retry_without_a_due_date_answers_the_first_dispatch(client_for, stores):
+    client = client_for("manager_north")
+    body = {
+        "filter": {"grade": "A"},
+        "task": {"type": "visit", "title": "Say hello"},
+        "request_id": str(uuid.uuid4()),
+    }
+    first = client.post("/api/tasks/dispatch", body, format="json")
+    retry = client.post("/api/tasks/dispatch", body, format="json")
+    asked_to_include = client.post(
+        "/api/tasks/dispatch", {**body, "include_existing": True}, format="json"
+    )
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    assert asked_to_include.status_code == 409
+    assert Dispatch.objects.count() == 1

@@ -10,3 +10,14 @@
     confirm.textContent = "Preview again to dispatch";
   });
 })();
+
+/* Dispatch page: cancelling withdraws tasks from reps' phones, so it asks once more. */
+(function () {
+  "use strict";
+  var form = document.getElementById("cancel-form");
+  if (!form) { return; }
+  form.addEventListener("submit", function (event) {
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+})();
