@@ -71,7 +71,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "stale_days": fieldline_settings.STALE_SURVEY_DAYS,
             "needing_count": needing.count(),
             "needing": needing.select_related("owner")[:LIST_LIMIT],
-            "export_form": ExportForm(),
+            "export_form": ExportForm(actor=request.user),
         },
     )
 
@@ -301,13 +301,16 @@ def analytics(request: HttpRequest) -> HttpResponse:
 @office_required
 def exports(request: HttpRequest) -> HttpResponse:
     """Your background exports; posting the form starts one."""
-    form = ExportForm(request.POST or None)
+    form = ExportForm(request.POST or None, actor=request.user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 job = export_job_create(
-                    actor=request.user, kind=form.cleaned_data["kind"], filters=form.filters()
+                    actor=request.user,
+                    kind=form.cleaned_data["kind"],
+                    filters=form.filters(),
+                    dialect=form.csv_dialect(),
                 )
             except ExportFiltersInvalid as error:
                 form.add_error(None, json.dumps(error.errors))

@@ -11,6 +11,15 @@ class ExportKind(models.TextChoices):
     STORES_GEOJSON = "stores_geojson", "Stores (GeoJSON)"
 
 
+class CsvDialect(models.TextChoices):
+    """How a CSV export is written: `standard` (RFC 4180: comma, UTF-8) for programs,
+    `excel` for a spreadsheet in a comma-decimal locale (German Excel opens it as it is):
+    UTF-8 with a byte-order mark, `;` between cells, decimal commas."""
+
+    STANDARD = "standard", "Standard (comma-separated, UTF-8)"
+    EXCEL = "excel", "Excel (semicolon-separated, UTF-8 with BOM, decimal comma)"
+
+
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -27,6 +36,12 @@ class ExportJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     kind = models.CharField(max_length=32, choices=ExportKind.choices)
     filters = models.JSONField(default=dict, blank=True)
+    dialect = models.CharField(
+        max_length=16,
+        choices=CsvDialect.choices,
+        default=CsvDialect.STANDARD,
+        help_text="How a CSV export is written (GeoJSON has one form).",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs"
     )
