@@ -274,10 +274,16 @@ def analytics(request: HttpRequest) -> HttpResponse:
     until = form.cleaned_data.get("until") or timezone.localdate() - dt.timedelta(days=1)
     days = fieldline_settings.ANALYTICS_CHART_DAYS
     sizes = segment_sizes(actor=request.user)
+    amount_axis = gettext("Orders per day, %(currency)s") % {
+        "currency": fieldline_settings.CURRENCY
+    }
     regions = [
         (
             series.region,
-            line_chart([(d.date, d.amount, d.flagged, d.change) for d in series.days]),
+            line_chart(
+                [(d.date, d.amount, d.flagged, d.change) for d in series.days],
+                axis_title=amount_axis,
+            ),
             series,
         )
         for series in order_days(actor=request.user, until=until, days=days)
@@ -290,9 +296,12 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "until": until,
             "first": until - dt.timedelta(days=days - 1),
             "sizes": sizes,
-            "segment_chart": bar_chart([(s.label, s.stores) for s in sizes]),
+            "segment_chart": bar_chart(
+                [(s.short, s.stores) for s in sizes], axis_title=gettext("Stores")
+            ),
             "regions": regions,
             "drop": fieldline_settings.ANOMALY_DROP,
+            "min_baseline": fieldline_settings.ANOMALY_MIN_BASELINE,
         },
     )
 
