@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from accounts.models import OFFICE_ROLES
 from accounts.services import (
@@ -17,7 +18,9 @@ from accounts.services import (
     login_success_record,
 )
 
-REFUSED = "These pages are for regional managers and HQ. Reps work in the Fieldline phone app."
+REFUSED = gettext_lazy(
+    "These pages are for regional managers and HQ. Reps work in the Fieldline phone app."
+)
 
 
 class OfficeLoginForm(AuthenticationForm):
@@ -31,7 +34,8 @@ class OfficeLoginForm(AuthenticationForm):
             login_brake_check(username=username, client_ip=client_ip)
         except LoginThrottled as throttled:
             raise forms.ValidationError(
-                "Too many failed logins for this name; try again later.", code="throttled"
+                gettext_lazy("Too many failed logins for this name; try again later."),
+                code="throttled",
             ) from throttled
         try:
             cleaned = super().clean()

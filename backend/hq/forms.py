@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from hq.labels import localized
 from hq.selectors import region_list
 from reports.models import CsvDialect, ExportKind
 from stores.models import Grade, Segment, StoreStatus, TradeAreaType
@@ -102,12 +103,12 @@ class ExportForm(forms.Form):
     kind = forms.ChoiceField(choices=ExportKind.choices, label=_("Export"))
     region = forms.ChoiceField(choices=(), required=False, label=_("Region"))
     review_status = forms.ChoiceField(
-        choices=[("", _("any review status")), *ReviewStatus.choices],
+        choices=[("", _("any review status")), *localized(ReviewStatus.choices)],
         required=False,
         label=_("Review status"),
     )
     store_status = forms.ChoiceField(
-        choices=[("", _("any store status")), *StoreStatus.choices],
+        choices=[("", _("any store status")), *localized(StoreStatus.choices)],
         required=False,
         label=_("Store status"),
     )
@@ -143,5 +144,5 @@ class ExportForm(forms.Form):
 
 class AnalyticsForm(forms.Form):
     until = forms.DateField(
-        required=False, label="Up to", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Up to"), widget=forms.DateInput(attrs={"type": "date"})
     )

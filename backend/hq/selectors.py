@@ -64,12 +64,12 @@ class MapBand:
     COMPLETE = "complete"
 
     LEGEND = (
-        (COMPLETE, "complete"),
-        (PARTIAL, "partly complete"),
-        (POOR, "poor"),
-        (STALE, "stale survey"),
-        (UNSCORED, "no template"),
-        (NONE, "no survey"),
+        (COMPLETE, gettext_lazy("complete")),
+        (PARTIAL, gettext_lazy("partly complete")),
+        (POOR, gettext_lazy("poor")),
+        (STALE, gettext_lazy("stale survey")),
+        (UNSCORED, gettext_lazy("no template")),
+        (NONE, gettext_lazy("no survey")),
     )
 
 

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -49,9 +49,9 @@ from tasks.serializers import StoreSelectionSerializer, TaskTemplateSerializer
 from tasks.services import dispatch_preview, dispatch_tasks
 
 GROUP_TITLES = {
-    GroupBy.REGION: "By region",
-    GroupBy.REP: "By rep",
-    GroupBy.TRADE_AREA_TYPE: "By trade-area type",
+    GroupBy.REGION: gettext_lazy("By region"),
+    GroupBy.REP: gettext_lazy("By rep"),
+    GroupBy.TRADE_AREA_TYPE: gettext_lazy("By trade-area type"),
 }
 LIST_LIMIT = 20
 
@@ -358,6 +358,7 @@ def export_job_status(request: HttpRequest, pk) -> JsonResponse:
     return JsonResponse(
         {
             "status": job.status,
+            "status_label": job.get_status_display(),
             "rows_done": job.rows_done,
             "rows_total": job.rows_total,
             "progress": export_job_progress(job=job),
@@ -376,6 +377,9 @@ def export_job_download(request: HttpRequest, pk) -> HttpResponse:
         return render(
             request,
             "hq/refused.html",
-            {"message": f"This export is {job.get_status_display().lower()}, not done yet."},
+            {
+                "message": gettext("This export is not done yet (%(status)s).")
+                % {"status": job.get_status_display()}
+            },
             status=409,
         )

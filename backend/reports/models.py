@@ -4,11 +4,12 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ExportKind(models.TextChoices):
-    SURVEYS_CSV = "surveys_csv", "Surveys (CSV)"
-    STORES_GEOJSON = "stores_geojson", "Stores (GeoJSON)"
+    SURVEYS_CSV = "surveys_csv", _("Surveys (CSV)")
+    STORES_GEOJSON = "stores_geojson", _("Stores (GeoJSON)")
 
 
 class CsvDialect(models.TextChoices):
@@ -16,16 +17,16 @@ class CsvDialect(models.TextChoices):
     `excel` for a spreadsheet in a comma-decimal locale (German Excel opens it as it is):
     UTF-8 with a byte-order mark, `;` between cells, decimal commas."""
 
-    STANDARD = "standard", "Standard (comma-separated, UTF-8)"
-    EXCEL = "excel", "Excel (semicolon-separated, UTF-8 with BOM, decimal comma)"
+    STANDARD = "standard", _("Standard (comma-separated, UTF-8)")
+    EXCEL = "excel", _("Excel (semicolon-separated, UTF-8 with BOM, decimal comma)")
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired (its file was removed after the retention period)"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired (its file was removed after the retention period)")
 
 
 class ExportJob(models.Model):
