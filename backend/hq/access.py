@@ -8,11 +8,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from accounts.forms import BrakedLoginFormMixin
 from accounts.models import OFFICE_ROLES
 
-REFUSED = "These pages are for regional managers and HQ. Reps work in the Fieldline phone app."
+REFUSED = gettext_lazy(
+    "These pages are for regional managers and HQ. Reps work in the Fieldline phone app."
+)
 
 
 class OfficeLoginForm(BrakedLoginFormMixin, AuthenticationForm):

@@ -5,16 +5,22 @@ points into an `<svg viewBox>` that scales with the page.
 """
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.formats import date_format
+
 WIDTH = 640
 HEIGHT = 240
-MARGIN_LEFT = 56
+MARGIN_LEFT = 76
 MARGIN_RIGHT = 28
 MARGIN_TOP = 12
 MARGIN_BOTTOM = 44
+# The y axis is divided in at most this many steps of a "nice" size.
+MAX_STEPS = 5
+NICE_STEPS = (1, 2, 2.5, 5)
 
 
 @dataclass(frozen=True)
@@ -35,40 +41,83 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Axis:
+    """The y axis: its title says what is counted and in which unit."""
+
+    title: str
+    ticks: list[Tick]
+    title_x: float
+    title_y: float
+
+
+@dataclass(frozen=True)
 class BarChart:
     width: int
     height: int
     bars: list[Bar]
-    ticks: list[Tick]
+    axis: Axis
     baseline_y: float
     plot_left: int
     plot_right: int
 
+    @property
+    def ticks(self) -> list[Tick]:
+        return self.axis.ticks
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2 or 5 × 10^n at or above `value`, at least 1 (amounts are money
-    and counts: a scale below 1 would only show rounding)."""
+
+def nice_step(value: float, *, whole: bool) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10^n step that covers `value` in at most MAX_STEPS
+    steps (whole numbers only when the data are counts)."""
     if value <= 0:
         return 1.0
-    scale = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1.0
-    for step in (1, 2, 5, 10):
-        if value <= step * scale:
-            return float(step * scale)
-    return float(10 * scale)
+    magnitude = 10 ** math.floor(math.log10(value / MAX_STEPS))
+    while True:
+        for step in NICE_STEPS:
+            candidate = step * magnitude
+            if whole and (candidate < 1 or candidate != int(candidate)):
+                continue
+            if math.ceil(value / candidate - 1e-9) <= MAX_STEPS:
+                return float(candidate)
+        magnitude *= 10
 
 
-def ticks(top: float, *, plot_top: float, plot_bottom: float, count: int = 4) -> list[Tick]:
+def scale(value: float, *, whole: bool) -> tuple[float, float]:
+    """The axis top for data up to `value` (from zero) and its step: the first step
+    boundary at or above the largest value, so the tallest bar or point nearly fills the
+    plot, whatever the magnitude (3 stores or 12,400 euros)."""
+    step = nice_step(value, whole=whole)
+    steps = max(1, math.ceil(value / step - 1e-9))
+    return steps * step, step
+
+
+def nice_max(value: float, *, whole: bool = False) -> float:
+    return scale(value, whole=whole)[0]
+
+
+def ticks(top: float, step: float, *, plot_top: float, plot_bottom: float) -> list[Tick]:
+    count = round(top / step)
     return [
-        Tick(value=top * i / count, y=plot_bottom - (plot_bottom - plot_top) * i / count)
+        Tick(
+            value=round(step * i, 6), y=round(plot_bottom - (plot_bottom - plot_top) * i / count, 1)
+        )
         for i in range(count + 1)
     ]
 
 
-def bar_chart(items: Sequence[tuple[str, float]]) -> BarChart:
-    """Vertical bars, one per (label, value), on a shared scale from zero."""
+def axis(title: str, top: float, step: float, *, plot_bottom: float) -> Axis:
+    return Axis(
+        title=title,
+        ticks=ticks(top, step, plot_top=MARGIN_TOP, plot_bottom=plot_bottom),
+        title_x=14,
+        title_y=round((MARGIN_TOP + plot_bottom) / 2, 1),
+    )
+
+
+def bar_chart(items: Sequence[tuple[str, float]], *, axis_title: str) -> BarChart:
+    """Vertical bars, one per (label, count), on a shared scale from zero."""
     plot_bottom = HEIGHT - MARGIN_BOTTOM
     plot_height = plot_bottom - MARGIN_TOP
-    top = nice_max(max((value for _label, value in items), default=0))
+    top, step = scale(max((value for _label, value in items), default=0), whole=True)
     slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(items), 1)
     bars = []
     for index, (label, value) in enumerate(items):
@@ -89,7 +138,7 @@ def bar_chart(items: Sequence[tuple[str, float]]) -> BarChart:
         width=WIDTH,
         height=HEIGHT,
         bars=bars,
-        ticks=ticks(top, plot_top=MARGIN_TOP, plot_bottom=plot_bottom),
+        axis=axis(axis_title, top, step, plot_bottom=plot_bottom),
         baseline_y=plot_bottom,
         plot_left=MARGIN_LEFT,
         plot_right=WIDTH - MARGIN_RIGHT,
@@ -118,11 +167,15 @@ class LineChart:
     height: int
     points: list[Point]
     polyline: str
-    ticks: list[Tick]
+    axis: Axis
     labels: list[DayLabel]
     baseline_y: float
     plot_left: int
     plot_right: int
+
+    @property
+    def ticks(self) -> list[Tick]:
+        return self.axis.ticks
 
     @property
     def flagged(self) -> list[Point]:
@@ -130,19 +183,20 @@ class LineChart:
 
 
 def line_chart(
-    days: Sequence[tuple[dt.date, Decimal | float, bool, float | None]],
+    days: Sequence[tuple[dt.date, Decimal | float, bool, float | None]], *, axis_title: str
 ) -> LineChart:
-    """A daily series (date, amount, flagged, change) as a line, each flagged day a marker,
-    and a date label at every Monday."""
+    """A daily series (date, amount, flagged, change) as a line from zero to the data's
+    own top, each flagged day a marker (flagged by the anomaly rule, nothing else), and a
+    date label at every Monday."""
     plot_bottom = HEIGHT - MARGIN_BOTTOM
     plot_height = plot_bottom - MARGIN_TOP
-    top = nice_max(max((float(amount) for _d, amount, _f, _c in days), default=0))
-    step = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(days) - 1, 1)
+    top, step = scale(max((float(amount) for _d, amount, _f, _c in days), default=0), whole=False)
+    spacing = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(days) - 1, 1)
     points = [
         Point(
             date=day,
             value=float(amount),
-            x=round(MARGIN_LEFT + index * step, 1),
+            x=round(MARGIN_LEFT + index * spacing, 1),
             y=round(plot_bottom - plot_height * float(amount) / top, 1),
             flagged=flagged,
             change=change,
@@ -154,8 +208,12 @@ def line_chart(
         height=HEIGHT,
         points=points,
         polyline=" ".join(f"{p.x},{p.y}" for p in points),
-        ticks=ticks(top, plot_top=MARGIN_TOP, plot_bottom=plot_bottom),
-        labels=[DayLabel(p.date.strftime("%d %b"), p.x) for p in points if p.date.weekday() == 0],
+        axis=axis(axis_title, top, step, plot_bottom=plot_bottom),
+        labels=[
+            DayLabel(date_format(p.date, "MONTH_DAY_FORMAT"), p.x)
+            for p in points
+            if p.date.weekday() == 0
+        ],
         baseline_y=plot_bottom,
         plot_left=MARGIN_LEFT,
         plot_right=WIDTH - MARGIN_RIGHT,

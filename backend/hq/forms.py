@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from fieldline.conf import fieldline_settings
+from hq.labels import localized
 from hq.selectors import region_list
-from reports.models import ExportKind
+from reports.models import CsvDialect, ExportKind
 from stores.models import Grade, Segment, StoreStatus, TradeAreaType
 from surveys.models import Equipment, ReviewReason, ReviewStatus, ReviewVerdict
 from tasks.models import TaskType
@@ -151,26 +152,54 @@ class DispatchForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    """An export to run in the background, with the one filter each kind offers here."""
+    """An export to run in the background: its kind, a region, the status filter each kind
+    offers here, and for CSV whether it is for a spreadsheet (`dialect`)."""
 
-    kind = forms.ChoiceField(choices=ExportKind.choices)
+    kind = forms.ChoiceField(choices=ExportKind.choices, label=_("Export"))
+    region = forms.ChoiceField(choices=(), required=False, label=_("Region"))
     review_status = forms.ChoiceField(
-        choices=[("", "any review status"), *ReviewStatus.choices], required=False
+        choices=[("", _("any review status")), *localized(ReviewStatus.choices)],
+        required=False,
+        label=_("Review status"),
     )
     store_status = forms.ChoiceField(
-        choices=[("", "any store status"), *StoreStatus.choices], required=False
+        choices=[("", _("any store status")), *localized(StoreStatus.choices)],
+        required=False,
+        label=_("Store status"),
     )
+    dialect = forms.ChoiceField(
+        choices=[
+            (CsvDialect.STANDARD, _("Comma-separated (programs, most spreadsheets)")),
+            (CsvDialect.EXCEL, _("For Excel: semicolons, decimal commas (German Excel)")),
+        ],
+        initial=CsvDialect.STANDARD,
+        required=False,
+        widget=forms.RadioSelect,
+        label=_("CSV format"),
+    )
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        regions = [(r.code, r.name) for r in region_list(actor=actor)]
+        self.fields["region"].choices = [("", _("all your regions")), *regions]
 
     def filters(self) -> dict[str, str]:
         data = self.cleaned_data
+        filters = {"region": data["region"]} if data.get("region") else {}
         if data["kind"] == ExportKind.SURVEYS_CSV:
-            return {"review_status": data["review_status"]} if data["review_status"] else {}
-        return {"status": data["store_status"]} if data["store_status"] else {}
+            if data["review_status"]:
+                filters["review_status"] = data["review_status"]
+        elif data["store_status"]:
+            filters["status"] = data["store_status"]
+        return filters
+
+    def csv_dialect(self) -> str:
+        return self.cleaned_data.get("dialect") or CsvDialect.STANDARD
 
 
 class AnalyticsForm(forms.Form):
     until = forms.DateField(
-        required=False, label="Up to", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Up to"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Region, User
@@ -99,12 +100,12 @@ class MapBand:
     COMPLETE = "complete"
 
     LEGEND = (
-        (COMPLETE, "complete"),
-        (PARTIAL, "partly complete"),
-        (POOR, "poor"),
-        (STALE, "stale survey"),
-        (UNSCORED, "no template"),
-        (NONE, "no survey"),
+        (COMPLETE, gettext_lazy("complete")),
+        (PARTIAL, gettext_lazy("partly complete")),
+        (POOR, gettext_lazy("poor")),
+        (STALE, gettext_lazy("stale survey")),
+        (UNSCORED, gettext_lazy("no template")),
+        (NONE, gettext_lazy("no survey")),
     )
 
 
@@ -203,11 +204,39 @@ def map_stores(*, actor: User) -> list[MapStore]:
 # --- analytics ----------------------------------------------------------------------
 
 
+SEGMENTS = tuple(Segment.values)
+# The RFM segments in plain words (recent, frequent, big orders; crm.analytics.scoring's
+# SEGMENT_OF_CELL): what a manager reads instead of "head_warning".
+SEGMENT_WORDS = {
+    "head_active": gettext_lazy("Best customers: frequent, big and recent orders"),
+    "head_warning": gettext_lazy("Best customers gone quiet: no recent order"),
+    "mid_growth": gettext_lazy("Big recent orders, not yet frequent"),
+    "early_growth": gettext_lazy("Recent customers with small orders"),
+    "mid_churn": gettext_lazy("Slipping away: used to order big"),
+    "tail_churn": gettext_lazy("Slipping away: small, infrequent orders"),
+    "": gettext_lazy("No orders yet"),
+}
+# The same, short enough to stand under a bar.
+SEGMENT_SHORT = {
+    "head_active": gettext_lazy("Best"),
+    "head_warning": gettext_lazy("Gone quiet"),
+    "mid_growth": gettext_lazy("Growing, big"),
+    "early_growth": gettext_lazy("New, small"),
+    "mid_churn": gettext_lazy("Slipping, big"),
+    "tail_churn": gettext_lazy("Slipping, small"),
+    "": gettext_lazy("No orders"),
+}
+
+
 @dataclass(frozen=True)
 class SegmentSize:
     segment: str
     label: str
     stores: int
+
+    @property
+    def short(self) -> str:
+        return SEGMENT_SHORT[self.segment]
 
 
 def segment_sizes(*, actor: User) -> list[SegmentSize]:
@@ -220,8 +249,8 @@ def segment_sizes(*, actor: User) -> list[SegmentSize]:
         .values_list("segment", "n")
         .order_by()
     )
-    sizes = [SegmentSize(value, label, counts.get(value, 0)) for value, label in Segment.choices]
-    sizes.append(SegmentSize("", "no orders", counts.get("", 0)))
+    sizes = [SegmentSize(value, SEGMENT_WORDS[value], counts.get(value, 0)) for value in SEGMENTS]
+    sizes.append(SegmentSize("", SEGMENT_WORDS[""], counts.get("", 0)))
     return sizes
 
 

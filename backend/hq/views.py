@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -55,9 +55,9 @@ from tasks.serializers import StoreSelectionSerializer, TaskTemplateSerializer
 from tasks.services import dispatch_preview, dispatch_tasks
 
 GROUP_TITLES = {
-    GroupBy.REGION: "By region",
-    GroupBy.REP: "By rep",
-    GroupBy.TRADE_AREA_TYPE: "By trade-area type",
+    GroupBy.REGION: gettext_lazy("By region"),
+    GroupBy.REP: gettext_lazy("By rep"),
+    GroupBy.TRADE_AREA_TYPE: gettext_lazy("By trade-area type"),
 }
 LIST_LIMIT = 20
 STORE_PAGE = 25
@@ -95,7 +95,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "needing_with_task": needing.filter(survey_task_open=True).select_related("owner")[
                 :LIST_LIMIT
             ],
-            "export_form": ExportForm(),
+            "export_form": ExportForm(actor=request.user),
             "q": q,
             "stores": stores,
             "store_rows": [(store, same_name.get(store.name, 1)) for store in stores],
@@ -325,10 +325,16 @@ def analytics(request: HttpRequest) -> HttpResponse:
     until = form.cleaned_data.get("until") or timezone.localdate() - dt.timedelta(days=1)
     days = fieldline_settings.ANALYTICS_CHART_DAYS
     sizes = segment_sizes(actor=request.user)
+    amount_axis = gettext("Orders per day, %(currency)s") % {
+        "currency": fieldline_settings.CURRENCY
+    }
     regions = [
         (
             series.region,
-            line_chart([(d.date, d.amount, d.flagged, d.change) for d in series.days]),
+            line_chart(
+                [(d.date, d.amount, d.flagged, d.change) for d in series.days],
+                axis_title=amount_axis,
+            ),
             series,
         )
         for series in order_days(actor=request.user, until=until, days=days)
@@ -341,9 +347,12 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "until": until,
             "first": until - dt.timedelta(days=days - 1),
             "sizes": sizes,
-            "segment_chart": bar_chart([(s.label, s.stores) for s in sizes]),
+            "segment_chart": bar_chart(
+                [(s.short, s.stores) for s in sizes], axis_title=gettext("Stores")
+            ),
             "regions": regions,
             "drop": fieldline_settings.ANOMALY_DROP,
+            "min_baseline": fieldline_settings.ANOMALY_MIN_BASELINE,
         },
     )
 
@@ -353,13 +362,16 @@ def analytics(request: HttpRequest) -> HttpResponse:
 @replica_view
 def exports(request: HttpRequest) -> HttpResponse:
     """Your background exports; posting the form starts one."""
-    form = ExportForm(request.POST or None)
+    form = ExportForm(request.POST or None, actor=request.user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 job = export_job_create(
-                    actor=request.user, kind=form.cleaned_data["kind"], filters=form.filters()
+                    actor=request.user,
+                    kind=form.cleaned_data["kind"],
+                    filters=form.filters(),
+                    dialect=form.csv_dialect(),
                 )
             except ExportFiltersInvalid as error:
                 form.add_error(None, json.dumps(error.errors))
@@ -398,6 +410,7 @@ def export_job_status(request: HttpRequest, pk) -> JsonResponse:
     return JsonResponse(
         {
             "status": job.status,
+            "status_label": job.get_status_display(),
             "rows_done": job.rows_done,
             "rows_total": job.rows_total,
             "progress": export_job_progress(job=job),
@@ -416,7 +429,10 @@ def export_job_download(request: HttpRequest, pk) -> HttpResponse:
         return render(
             request,
             "hq/refused.html",
-            {"message": f"This export is {job.get_status_display().lower()}, not done yet."},
+            {
+                "message": gettext("This export is not done yet (%(status)s).")
+                % {"status": job.get_status_display()}
+            },
             status=409,
         )
 

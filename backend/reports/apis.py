@@ -1,5 +1,6 @@
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -14,7 +15,8 @@ from accounts.permissions import IsOffice
 from accounts.scope import scope_filter
 from fieldline.conf import fieldline_settings
 from fieldline.replicas import replica_stream, replica_view
-from reports.exports import store_geojson, survey_csv
+from reports.exports import export_download_name, store_geojson, survey_csv
+from reports.models import CsvDialect, ExportKind
 from reports.selectors import GroupBy, completeness_report, export_job_list
 from reports.serializers import (
     CompletenessQuerySerializer,
@@ -28,6 +30,7 @@ from reports.services import (
     ExportNotReady,
     export_job_create,
     export_job_file,
+    export_region,
 )
 from stores.filters import StoreFilter
 from stores.models import Store
@@ -99,16 +102,50 @@ class SurveyCsvExportApi(GenericAPIView):
 
     @extend_schema(
         operation_id="exports_surveys_csv",
-        parameters=filter_parameters(SurveyFilter),
+        parameters=[
+            *filter_parameters(SurveyFilter),
+            OpenApiParameter(
+                "dialect",
+                str,
+                enum=CsvDialect.values,
+                description="`excel`: UTF-8 with a byte-order mark, `;` between cells and "
+                "decimal commas, so a spreadsheet in a comma-decimal locale (German Excel) "
+                "opens it as it is. Default `standard`: comma-separated UTF-8 (RFC 4180).",
+            ),
+        ],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request) -> StreamingHttpResponse:
+        dialect = csv_dialect(request)
         surveys = self.filter_queryset(self.get_queryset())
         response = StreamingHttpResponse(
-            replica_stream(survey_csv(surveys), reader=request.user.pk), content_type="text/csv"
+            replica_stream(survey_csv(surveys, dialect=dialect), reader=request.user.pk),
+            content_type="text/csv",
         )
-        response["Content-Disposition"] = 'attachment; filename="surveys.csv"'
+        response["Content-Disposition"] = download_disposition(request, kind=ExportKind.SURVEYS_CSV)
         return response
+
+
+def csv_dialect(request: Request) -> str:
+    value = request.query_params.get("dialect", CsvDialect.STANDARD)
+    if value not in CsvDialect.values:
+        raise ValidationError(
+            {"dialect": [f"Use one of: {', '.join(CsvDialect.values)} (not {value!r})."]}
+        )
+    return value
+
+
+def download_disposition(request: Request, *, kind: str) -> str:
+    """`attachment` under a name saying what the file holds and when it was made
+    (`surveys-north-2026-12-04.csv`)."""
+    filters = request.query_params
+    name = export_download_name(
+        kind=kind,
+        filters=filters,
+        region=export_region(actor=request.user, filters=filters),
+        on=timezone.localdate(),
+    )
+    return f'attachment; filename="{name}"'
 
 
 class StoreGeoJsonExportApi(GenericAPIView):
@@ -135,7 +172,9 @@ class StoreGeoJsonExportApi(GenericAPIView):
             replica_stream(store_geojson(stores), reader=request.user.pk),
             content_type="application/geo+json",
         )
-        response["Content-Disposition"] = 'attachment; filename="stores.geojson"'
+        response["Content-Disposition"] = download_disposition(
+            request, kind=ExportKind.STORES_GEOJSON
+        )
         return response
 
 

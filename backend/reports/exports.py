@@ -6,14 +6,17 @@ is scored in the same query).
 """
 
 import csv
+import datetime as dt
 import functools
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
 
+from reports.models import CsvDialect, ExportKind
 from stores.models import Store
 from surveys.models import SiteSurvey
 from surveys.selectors import TemplateRules, scored, template_rules
@@ -21,6 +24,7 @@ from sync.registry import get_entity
 from sync.wire import wire_value
 
 PAGE = 2000
+BOM = "\ufeff"
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -109,18 +113,32 @@ def csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def excel_cell(value: Any) -> Any:
+    """A cell for a comma-decimal spreadsheet: numbers with a decimal comma (German Excel
+    reads "0.75" as a date or text), everything else as `csv_cell` writes it."""
+    if type(value) is float:
+        return repr(value).replace(".", ",")
+    return csv_cell(value)
+
+
 def survey_csv(
     surveys: QuerySet[SiteSurvey],
     *,
+    dialect: str = CsvDialect.STANDARD,
     templates: Sequence[TemplateRules] | None = None,
     on_page: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """The CSV text of these surveys, a page of rows at a time, with their scores.
-    `on_page(rows)` is told of each page once it is rendered (a background export's
-    progress)."""
+    `dialect` "excel": a byte-order mark first, `;` between cells, decimal commas (see
+    `CsvDialect`). `on_page(rows)` is told of each page once it is rendered (a background
+    export's progress)."""
     templates = template_rules() if templates is None else templates
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    excel = dialect == CsvDialect.EXCEL
+    writer = csv.writer(buffer, delimiter=";" if excel else ",")
+    cell = excel_cell if excel else csv_cell
+    if excel:
+        buffer.write(BOM)
 
     def flush() -> str:
         text = buffer.getvalue()
@@ -132,7 +150,7 @@ def survey_csv(
     yield flush()
     for page in keyset_pages(scored(surveys, templates=templates), SURVEY_COLUMNS):
         for row in page:
-            writer.writerow([csv_cell(row[name]) for name in SURVEY_COLUMNS])
+            writer.writerow([cell(row[name]) for name in SURVEY_COLUMNS])
         if on_page is not None:
             on_page(len(page))
         yield flush()
@@ -167,3 +185,24 @@ def store_geojson(
         yield ("" if first else ",") + ",".join(features)
         first = False
     yield "]}"
+
+
+# What a file is named after: its kind, then these filters' values when set.
+NAMED_FILTERS = {
+    ExportKind.SURVEYS_CSV: ("surveys", "csv", ("review_status", "trade_area_type")),
+    ExportKind.STORES_GEOJSON: ("stores", "geojson", ("status", "trade_area_type", "grade")),
+}
+UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+def export_download_name(
+    *, kind: str, filters: Mapping[str, str], region: str | None, on: dt.date
+) -> str:
+    """The file name a download is offered under: what it holds and when it was made, e.g.
+    `surveys-north-2026-12-04.csv` or `stores-all-regions-active-2026-12-04.geojson`.
+    `region` is the region the rows are limited to (a filter, or a manager's scope)."""
+    stem, extension, named = NAMED_FILTERS[ExportKind(kind)]
+    parts = [stem, region or "all-regions"]
+    parts += [filters[name] for name in named if filters.get(name)]
+    words = [UNSAFE.sub("-", str(part).lower()).strip("-") for part in parts]
+    return "-".join(word for word in words if word) + f"-{on.isoformat()}.{extension}"

@@ -4,19 +4,29 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ExportKind(models.TextChoices):
-    SURVEYS_CSV = "surveys_csv", "Surveys (CSV)"
-    STORES_GEOJSON = "stores_geojson", "Stores (GeoJSON)"
+    SURVEYS_CSV = "surveys_csv", _("Surveys (CSV)")
+    STORES_GEOJSON = "stores_geojson", _("Stores (GeoJSON)")
+
+
+class CsvDialect(models.TextChoices):
+    """How a CSV export is written: `standard` (RFC 4180: comma, UTF-8) for programs,
+    `excel` for a spreadsheet in a comma-decimal locale (German Excel opens it as it is):
+    UTF-8 with a byte-order mark, `;` between cells, decimal commas."""
+
+    STANDARD = "standard", _("Standard (comma-separated, UTF-8)")
+    EXCEL = "excel", _("Excel (semicolon-separated, UTF-8 with BOM, decimal comma)")
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired (its file was removed after the retention period)"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired (its file was removed after the retention period)")
 
 
 class ExportJob(models.Model):
@@ -27,6 +37,12 @@ class ExportJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     kind = models.CharField(max_length=32, choices=ExportKind.choices)
     filters = models.JSONField(default=dict, blank=True)
+    dialect = models.CharField(
+        max_length=16,
+        choices=CsvDialect.choices,
+        default=CsvDialect.STANDARD,
+        help_text="How a CSV export is written (GeoJSON has one form).",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs"
     )

@@ -2,7 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reports.models import ExportJob, ExportKind, ExportStatus
+from reports.models import CsvDialect, ExportJob, ExportKind, ExportStatus
 from reports.selectors import GroupBy, export_job_progress
 from sync.serializers import StrictCharField, StrictChoiceField, StrictSerializer
 
@@ -36,7 +36,14 @@ class ExportJobRequestSerializer(StrictSerializer):
         required=False,
         default=dict,
         help_text="The export's list filters as query-parameter strings, e.g. "
-        '{"review_status": "pending"}.',
+        '{"review_status": "pending", "region": "north"}.',
+    )
+    dialect = StrictChoiceField(
+        choices=CsvDialect.choices,
+        required=False,
+        default=CsvDialect.STANDARD,
+        help_text="CSV exports: `excel` writes UTF-8 with a byte-order mark, `;` between "
+        "cells and decimal commas (German Excel opens it as it is). Ignored for GeoJSON.",
     )
 
 
@@ -52,6 +59,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
             "id",
             "kind",
             "filters",
+            "dialect",
             "status",
             "rows_done",
             "rows_total",

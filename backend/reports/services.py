@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.scope import scope_filter
-from reports.exports import store_geojson, survey_csv
-from reports.models import ExportJob, ExportKind, ExportStatus
+from reports.exports import export_download_name, store_geojson, survey_csv
+from reports.models import CsvDialect, ExportJob, ExportKind, ExportStatus
 from stores.filters import StoreFilter
 from stores.models import Store
 from surveys.filters import SurveyFilter
@@ -62,14 +62,33 @@ def export_rows(*, actor: User, kind: str, filters: Mapping[str, str]) -> QueryS
     return filterset.qs
 
 
-def export_job_create(*, actor: User, kind: str, filters: Mapping[str, str]) -> ExportJob:
-    """Record an export and queue its job; bad filters are refused here, before any work."""
+def export_region(*, actor: User, filters: Mapping[str, str]) -> str | None:
+    """The one region an export's rows come from, if there is one: the region filter, or
+    a manager's own region; None for HQ across all regions."""
+    return filters.get("region") or (None if actor.is_hq else actor.region_id)
+
+
+def export_job_create(
+    *,
+    actor: User,
+    kind: str,
+    filters: Mapping[str, str],
+    dialect: str = CsvDialect.STANDARD,
+) -> ExportJob:
+    """Record an export and queue its job; bad filters are refused here, before any work.
+    `dialect` applies to CSV exports (GeoJSON has one form)."""
     from reports.jobs import run_export_job  # the job module imports this one
 
     export_rows(actor=actor, kind=kind, filters=filters)
+    if kind != ExportKind.SURVEYS_CSV:
+        dialect = CsvDialect.STANDARD
     with transaction.atomic():
         job = ExportJob.objects.create(
-            kind=kind, filters=dict(filters), requested_by=actor, created_at=timezone.now()
+            kind=kind,
+            filters=dict(filters),
+            dialect=dialect,
+            requested_by=actor,
+            created_at=timezone.now(),
         )
         run_export_job.delay_on_commit(job_id=str(job.pk))
     return job
@@ -105,7 +124,7 @@ def export_job_run(*, job_id: str) -> ExportJob | None:
 
         name = export_file_name(job=job)
         with tempfile.TemporaryFile() as buffer:
-            for text in rendered(kind=job.kind, rows=rows, on_page=on_page):
+            for text in rendered(kind=job.kind, rows=rows, on_page=on_page, dialect=job.dialect):
                 buffer.write(text.encode())
             buffer.seek(0)
             if default_storage.exists(name):
@@ -124,9 +143,11 @@ def export_job_run(*, job_id: str) -> ExportJob | None:
     return job
 
 
-def rendered(*, kind: str, rows: QuerySet, on_page) -> Iterator[str]:
+def rendered(
+    *, kind: str, rows: QuerySet, on_page, dialect: str = CsvDialect.STANDARD
+) -> Iterator[str]:
     if kind == ExportKind.SURVEYS_CSV:
-        return survey_csv(rows, on_page=on_page)
+        return survey_csv(rows, on_page=on_page, dialect=dialect)
     return store_geojson(rows, on_page=on_page)
 
 
@@ -156,6 +177,11 @@ def export_job_file(*, job: ExportJob) -> FileResponse:
     return FileResponse(
         default_storage.open(job.file_name, "rb"),
         as_attachment=True,
-        filename=export_format.file_name,
+        filename=export_download_name(
+            kind=job.kind,
+            filters=job.filters,
+            region=export_region(actor=job.requested_by, filters=job.filters),
+            on=timezone.localdate(job.created_at),
+        ),
         content_type=export_format.content_type,
     )

@@ -9,6 +9,7 @@ class SurveyFilter(django_filters.FilterSet):
     captured_before = DateTimeFilter(field_name="captured_at", lookup_expr="lt")
     updated_since = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
     store = RecordRefFilter(field_name="store")
+    region = django_filters.CharFilter(field_name="store__region", label="Region of the store")
 
     class Meta:
         model = SiteSurvey

@@ -338,8 +338,16 @@ def test_analytics_charts_segments_and_marks_anomalies(people):
 
     html = text(browser(people["manager_north"]).get("/hq/analytics/?until=2026-11-29"))
 
-    assert re.search(r"<th scope=\"row\">Head, active</th> ?<td class=\"num\">1</td>", html)
-    assert re.search(r"<th scope=\"row\">Tail, churning</th> ?<td class=\"num\">1</td>", html)
+    assert re.search(
+        r'<tr data-segment="head_active"><th scope="row">Best customers: [^<]+</th> ?'
+        r'<td class="num">1</td>',
+        html,
+    )
+    assert re.search(
+        r'<tr data-segment="tail_churn"><th scope="row">Slipping away: [^<]+</th> ?'
+        r'<td class="num">1</td>',
+        html,
+    )
     assert html.count('class="point anomaly"') == 1
     assert "Mon 2026-11-23" in html
     assert "-50%" in html

@@ -1,16 +1,17 @@
-/* An export job's page: poll its status until it is done or failed. */
+/* An export job's page: poll its status until it is done or failed. The words come
+   translated: the status label from the server, "of" from the page. */
 (function () {
   "use strict";
   var job = document.getElementById("job");
   if (!job) { return; }
-  var LABELS = { queued: "Queued", running: "Running", done: "Done", failed: "Failed" };
+  var of = job.dataset.of || "of";
 
   function show(state) {
-    document.getElementById("job-status").textContent = LABELS[state.status] || state.status;
+    document.getElementById("job-status").textContent = state.status_label || state.status;
     var bar = document.getElementById("job-progress");
     if (state.progress != null) { bar.value = state.progress; }
     document.getElementById("job-rows").textContent =
-      state.rows_done + (state.rows_total != null ? " of " + state.rows_total : "");
+      state.rows_done + (state.rows_total != null ? " " + of + " " + state.rows_total : "");
     job.dataset.status = state.status;
     if (state.status === "done") {
       document.getElementById("job-download").classList.remove("hidden");
