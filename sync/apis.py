@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsHQ
 from accounts.scope import scope_filter
 from fieldline.conf import fieldline_settings
+from fieldline.query_params import refuse_unknown_query_params
 from sync.models import ChangeLog, ConflictLog
 from sync.openapi import (
     FIELD_ERRORS,
@@ -170,6 +171,7 @@ class PullApi(LargeAnswerView):
         },
     )
     def get(self, request: Request) -> HttpResponse:
+        refuse_unknown_query_params(request, self)
         limits = settings.FIELDLINE
         raw_limit = request.query_params.get("limit", str(limits["SYNC_PULL_DEFAULT_LIMIT"]))
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= limits["SYNC_PULL_MAX_LIMIT"]:
