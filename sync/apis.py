@@ -3,8 +3,7 @@
 import django_filters
 from django.conf import settings
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -13,38 +12,72 @@ from rest_framework.views import APIView
 from accounts.permissions import IsHQ
 from accounts.scope import scope_filter
 from fieldline.conf import fieldline_settings
+from fieldline.query_params import refuse_unknown_query_params
 from fieldline.replicas import READ_FROM_HEADER, ReplicaRead, read_on_replica
 from sync.models import ChangeLog, ConflictLog
+from sync.openapi import (
+    FIELD_ERRORS,
+    RESYNC,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+    UNSUPPORTED,
+    UPGRADE,
+    any_record_schema,
+    pull_change_proxy,
+    pull_parameters,
+    push_mutation_proxy,
+    schema_field,
+)
 from sync.pull import CursorExpired, CursorInvalid, pull_page
 from sync.push import PushInvalid, PushTooLarge, push
 from sync.rest import DateTimeFilter
 from sync.selectors import AuditFilter, audit_log
 from sync.wire import dumps
 
-
-class PushMutationSerializer(serializers.Serializer):
-    mutation_id = serializers.UUIDField()
-    entity = serializers.ChoiceField(
-        choices=["store", "survey", "visit", "task", "photo", "followup"]
-    )
-    op = serializers.ChoiceField(choices=["create", "update", "delete"])
-    record_id = serializers.UUIDField()
-    base_version = serializers.IntegerField(required=False, min_value=0)
-    client_ts = serializers.DateTimeField(required=False)
-    fields = serializers.DictField(required=False)
+PushMutationField = schema_field(push_mutation_proxy(), serializers.DictField)
+PullChangeField = schema_field(pull_change_proxy(), serializers.DictField)
+# Registered entities are known here: URL confs load after every app's `ready()`.
+AnyRecordField = schema_field(any_record_schema(), serializers.DictField)
 
 
 class PushRequestSerializer(serializers.Serializer):
-    device_id = serializers.CharField(max_length=64, required=False)
-    mutations = PushMutationSerializer(many=True)
+    device_id = serializers.CharField(
+        max_length=64, required=False, help_text="The phone's id (also `X-Device-Id`)."
+    )
+    mutations = serializers.ListField(
+        child=PushMutationField(),
+        help_text="In the order they were made; at most FIELDLINE SYNC_MAX_MUTATIONS (500).",
+    )
+
+
+class MutationConflictSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    client_value = serializers.JSONField(help_text="What the phone sent.")
+    server_value = serializers.JSONField(help_text="What another device had stored.")
+    kept = serializers.ChoiceField(
+        choices=["client", "server", "merged"], help_text="Which one the record now has."
+    )
 
 
 class MutationResultSerializer(serializers.Serializer):
+    """One mutation's answer, in the order sent. `applied`, `merged` and `conflict` carry
+    the record as it now is; `rejected` carries `errors` and changed nothing."""
+
     mutation_id = serializers.UUIDField(allow_null=True)
     status = serializers.ChoiceField(choices=["applied", "merged", "conflict", "rejected"])
-    record = serializers.DictField(required=False, allow_null=True)
-    conflicts = serializers.ListField(child=serializers.DictField(), required=False)
-    errors = serializers.DictField(required=False)
+    record = AnyRecordField(
+        required=False,
+        allow_null=True,
+        help_text="The record of the entity the mutation named, as it now is (null when "
+        "it left your scope since).",
+    )
+    conflicts = MutationConflictSerializer(many=True, required=False)
+    errors = serializers.DictField(
+        required=False,
+        help_text='Why it was rejected: `{"<field>": ["message"]}`, or `{"detail": "not '
+        'found"}` for a record outside your scope.',
+    )
     replayed = serializers.BooleanField(
         required=False,
         help_text="Present and true when this mutation id was answered before (in an "
@@ -62,13 +95,6 @@ class PushResponseSerializer(serializers.Serializer):
     results = MutationResultSerializer(many=True)
 
 
-class PullChangeSerializer(serializers.Serializer):
-    entity = serializers.CharField()
-    op = serializers.ChoiceField(choices=["upsert", "delete"])
-    record = serializers.DictField(required=False)
-    id = serializers.UUIDField(required=False)
-
-
 class PullProgressSerializer(serializers.Serializer):
     tier = serializers.IntegerField(help_text="0: today's work (first sync); 1: the rest.")
     tier_complete = serializers.BooleanField()
@@ -77,9 +103,11 @@ class PullProgressSerializer(serializers.Serializer):
 
 
 class PullResponseSerializer(serializers.Serializer):
-    changes = PullChangeSerializer(many=True)
-    cursor = serializers.CharField()
-    has_more = serializers.BooleanField()
+    changes = serializers.ListField(
+        child=PullChangeField(), help_text="Oldest first; apply them in order."
+    )
+    cursor = serializers.CharField(help_text="Send it as `cursor` for the next page.")
+    has_more = serializers.BooleanField(help_text="True: pull again with `cursor` now.")
     progress = PullProgressSerializer()
 
 
@@ -108,7 +136,15 @@ class PushApi(LargeAnswerView):
 
     @extend_schema(
         request=PushRequestSerializer,
-        responses={200: PushResponseSerializer, 413: OpenApiTypes.OBJECT},
+        responses={
+            200: PushResponseSerializer,
+            400: FIELD_ERRORS,
+            401: UNAUTHORIZED,
+            413: TOO_LARGE,
+            415: UNSUPPORTED,
+            426: UPGRADE,
+            503: UNAVAILABLE,
+        },
     )
     def post(self, request: Request) -> HttpResponse:
         try:
@@ -128,13 +164,20 @@ class PullApi(LargeAnswerView):
     """Changes in your scope after `cursor` (none: from the beginning), oldest first."""
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("cursor", str, required=False),
-            OpenApiParameter("limit", int, required=False),
-        ],
-        responses={200: PullResponseSerializer, 400: OpenApiTypes.OBJECT, 410: OpenApiTypes.OBJECT},
+        parameters=pull_parameters(),
+        responses={
+            200: PullResponseSerializer,
+            400: FIELD_ERRORS,
+            401: UNAUTHORIZED,
+            410: RESYNC,
+            413: TOO_LARGE,
+            415: UNSUPPORTED,
+            426: UPGRADE,
+            503: UNAVAILABLE,
+        },
     )
     def get(self, request: Request) -> HttpResponse:
+        refuse_unknown_query_params(request, self)
         limits = settings.FIELDLINE
         raw_limit = request.query_params.get("limit", str(limits["SYNC_PULL_DEFAULT_LIMIT"]))
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= limits["SYNC_PULL_MAX_LIMIT"]:

@@ -27,6 +27,7 @@ from sync.batch import apply_mutation
 from sync.merge import Status
 from sync.models import ChangeSource
 from sync.mutations import Mutation, MutationResult, record_wire
+from sync.openapi import record_serializer
 from sync.registry import EntitySpec, get_entity
 from sync.retries import retried_on_contention
 from sync.selectors import record_list
@@ -107,6 +108,11 @@ class SyncableViewSet(
         spec = get_entity(self.entity)
         assert spec is not None, self.entity
         return spec
+
+    def get_serializer_class(self):
+        # The schema's record component, from the registry; the engine validates writes
+        # with the entity's wire serializer.
+        return record_serializer(self.spec)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

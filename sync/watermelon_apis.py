@@ -72,9 +72,28 @@ class WatermelonRefusalSerializer(serializers.Serializer):
     code = serializers.CharField(required=False, help_text="The rule that refused it, if named.")
 
 
+class WatermelonUnknownSerializer(serializers.Serializer):
+    tables = serializers.ListField(
+        child=serializers.CharField(), help_text="Tables of the push the server does not have."
+    )
+    columns = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="By table: columns the server does not have (their rows are refused).",
+    )
+    known_tables = serializers.ListField(
+        child=serializers.CharField(), help_text="The tables the server has."
+    )
+
+
 class WatermelonPushResponseSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     conflicts = WatermelonConflictSerializer(many=True)
+    unknown = WatermelonUnknownSerializer(
+        required=False,
+        help_text="Present when the push names tables or columns the server does not have. "
+        "An unknown table with no rows is ignored (an app's local-only table) unless the "
+        "push names no known table at all: then nothing is applied and the answer is 409.",
+    )
 
 
 class WatermelonPushRefusedSerializer(WatermelonPushResponseSerializer):
@@ -143,7 +162,8 @@ class WatermelonSyncApi(APIView):
     @extend_schema(
         operation_id="sync_watermelon_push",
         description="Apply a WatermelonDB push, merged field by field against what this phone "
-        "last pulled; 409 lists the records refused (the others are applied).",
+        "last pulled; 409 lists the records refused (the others are applied), and the "
+        "tables and columns the server does not have (`unknown`).",
         parameters=[
             OpenApiParameter("last_pulled_at", str, required=True, description="or `null`"),
             DEVICE_ID,
@@ -172,7 +192,7 @@ class WatermelonSyncApi(APIView):
             return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
         except WatermelonResync:
             return json_response(RESYNC, status.HTTP_410_GONE)
-        code = status.HTTP_409_CONFLICT if outcome.refused else status.HTTP_200_OK
+        code = status.HTTP_409_CONFLICT if outcome.refused_any else status.HTTP_200_OK
         return json_response(outcome.as_wire(), code)
 
     @staticmethod

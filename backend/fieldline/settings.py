@@ -316,6 +316,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tasks.models.TaskStatus",
         "SegmentEnum": "stores.models.Segment",
         "MutationStatusEnum": ["applied", "merged", "conflict", "rejected"],
+        "PullChangeOpEnum": ["upsert", "delete"],
+        "PushMutationOpEnum": ["create", "update", "delete"],
         "ExportKindEnum": "reports.models.ExportKind",
         "ExportStatusEnum": "reports.models.ExportStatus",
     },

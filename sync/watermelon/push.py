@@ -65,23 +65,75 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Unknown:
+    """Tables and columns of a push that the server does not have: a typo or an app
+    schema ahead of the server's. Rows that carry them are refused, and a push that names
+    no table the server has applies nothing: both are answered 409, listing them."""
+
+    tables: tuple[str, ...] = ()
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    known_tables: int = 0  # tables of the push the server has
+
+    def __bool__(self) -> bool:
+        return bool(self.tables or self.columns)
+
+    @property
+    def refuses_push(self) -> bool:
+        """Nothing of the push is the server's: a 200 would say "synced" with nothing done."""
+        return bool(self.tables) and self.known_tables == 0
+
+    def as_wire(self) -> dict[str, Any]:
+        return {
+            "tables": list(self.tables),
+            "columns": {table: list(names) for table, names in self.columns.items()},
+            "known_tables": sorted(table_specs()),
+        }
+
+    def detail(self) -> str:
+        parts = []
+        if self.tables:
+            parts.append(f"unknown tables: {', '.join(self.tables)}")
+        if self.columns:
+            named = [f"{t}.{c}" for t, names in self.columns.items() for c in names]
+            parts.append(f"unknown columns: {', '.join(named)}")
+        return (
+            f"The push names what the server does not have ({'; '.join(parts)}). The "
+            f"tables are {', '.join(sorted(table_specs()))}, with the columns of the API "
+            "schema's records; correct the app's schema or table names and sync again."
+        )
+
+
+@dataclass(frozen=True)
 class PushOutcome:
     accepted: int
     refused: tuple[Refusal, ...]
     conflicts: tuple[dict[str, Any], ...]
+    unknown: Unknown = field(default_factory=Unknown)
+
+    @property
+    def refused_any(self) -> bool:
+        """Answered 409: rows were refused, or nothing of the push was the server's."""
+        return bool(self.refused) or self.unknown.refuses_push
 
     def as_wire(self) -> dict[str, Any]:
         body: dict[str, Any] = {"accepted": self.accepted, "conflicts": list(self.conflicts)}
-        if self.refused:
+        if self.refused_any:
+            detail = (
+                "Some records were refused and nothing of them was applied; the others "
+                "were. Keep the refused ones, correct them and sync again."
+            )
+            if self.unknown:
+                detail = f"{self.unknown.detail()} {detail if self.refused else ''}".strip()
             body = {
-                "detail": "Some records were refused and nothing of them was applied; "
-                "the others were. Keep the refused ones, correct them and sync again.",
+                "detail": detail,
                 **body,
                 "rejected": [refusal.as_wire() for refusal in self.refused],
                 # WatermelonDB's own name: a pushChanges that returns this body marks
                 # every other record as synced.
                 "experimentalRejectedIds": _ids_by_table(self.refused),
             }
+        if self.unknown:
+            body["unknown"] = self.unknown.as_wire()
         return body
 
 
@@ -107,7 +159,7 @@ def push_changes(
 ) -> PushOutcome:
     """Apply a WatermelonDB push; see the module docstring for how rows become mutations."""
     check_push_timestamp(last_pulled_at)
-    rows, refused = parse_push(body)
+    rows, refused, unknown = parse_push(body)
     planned = plan_mutations(
         actor=actor, rows=rows, last_pulled_at=last_pulled_at, device_id=device_id
     )
@@ -140,12 +192,16 @@ def push_changes(
             refused.append(
                 Refusal(row.table, str(row.record_id), result.errors or {}, code=result.code)
             )
-    return PushOutcome(accepted=accepted, refused=tuple(refused), conflicts=tuple(conflicts))
+    return PushOutcome(
+        accepted=accepted, refused=tuple(refused), conflicts=tuple(conflicts), unknown=unknown
+    )
 
 
-def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal]]:
-    """Rows of a push body (`{"changes": {...}}` or the changes themselves), and the rows
-    refused before reaching the engine (unknown table, bad id, unreadable JSON column)."""
+def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal], Unknown]:
+    """Rows of a push body (`{"changes": {...}}` or the changes themselves), the rows
+    refused before reaching the engine (unknown table, bad id, unreadable JSON column),
+    and the tables and columns the server does not have (rows with an unknown column go on
+    to the engine, which refuses them field by field)."""
     changes = body.get("changes") if isinstance(body, dict) else None
     if not isinstance(changes, dict):
         changes = body
@@ -154,6 +210,9 @@ def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal]]:
     tables = table_specs()
     rows: list[PushedRow] = []
     refused: list[Refusal] = []
+    unknown_tables: list[str] = []
+    unknown_columns: dict[str, tuple[str, ...]] = {}
+    known = 0
     for table, change_set in changes.items():
         lists = change_set if isinstance(change_set, dict) else {}
         if not isinstance(change_set, dict) or any(
@@ -161,6 +220,23 @@ def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal]]:
         ):
             raise WatermelonInvalid({str(table): ["Lists `created`, `updated`, `deleted`."]})
         spec = tables.get(table)
+        if spec is None:
+            unknown_tables.append(str(table))
+        else:
+            known += 1
+            columns = columns_of(spec.name)
+            names = {
+                str(name)
+                for kind in ("created", "updated")
+                for raw in lists.get(kind, [])
+                if isinstance(raw, dict)
+                for name in raw
+                if name not in columns
+                and name not in BOOKKEEPING_COLUMNS
+                and name not in spec.readonly
+            }
+            if names:
+                unknown_columns[table] = tuple(sorted(names))
         for kind in KINDS:
             for raw in lists.get(kind, []):
                 raw_id = raw.get("id", "") if isinstance(raw, dict) else raw
@@ -177,7 +253,8 @@ def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal]]:
                         refused.append(Refusal(table, str(record_id), errors))
                     else:
                         rows.append(PushedRow(table, spec, record_id, kind, values, _version(raw)))
-    return rows, refused
+    unknown = Unknown(tables=tuple(unknown_tables), columns=unknown_columns, known_tables=known)
+    return rows, refused, unknown
 
 
 def column_values(

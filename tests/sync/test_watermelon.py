@@ -505,9 +505,50 @@ def test_parents_are_applied_before_children(device, world):
 def test_unknown_tables_are_ignored_when_empty_and_refused_with_changes(device, world):
     empty = device.push({"local_settings": {"created": [], "updated": [], "deleted": []}})
     assert empty.status_code == 200
+    # An app's local-only table: said, not refused.
+    assert empty.json()["unknown"]["tables"] == ["local_settings"]
     refused = device.push({"local_settings": {"created": [new_row(theme="dark")]}})
     assert refused.status_code == 409
     assert refused.json()["rejected"][0]["errors"] == {"detail": "Unknown table."}
+    assert refused.json()["unknown"]["tables"] == ["local_settings"]
+    assert "unknown tables: local_settings" in refused.json()["detail"]
+
+
+def test_a_push_naming_no_table_the_server_has_is_409_listing_them(device, world):
+    """A typo of the envelope or of every table name applied nothing: it must not answer
+    200, which the app takes for "synced"."""
+    mine = world["rep_north"]
+    row = device.row("surveys", mine["survey"], notes="lost")
+    for changes in (
+        {"survey": {"created": [], "updated": [row], "deleted": []}},
+        {"change": {"surveys": {"updated": [row]}}},
+    ):
+        response = device.client.post(
+            f"{URL}?last_pulled_at={device.last_pulled_at}", {"changes": changes}, format="json"
+        )
+        assert response.status_code == 409, response.content
+        body = response.json()
+        assert body["unknown"]["tables"] == list(changes)
+        assert "surveys" in body["unknown"]["known_tables"]
+        assert body["detail"].startswith("The push names what the server does not have")
+    assert SiteSurvey.objects.get(pk=mine["survey"]).notes != "lost"
+
+
+def test_unknown_columns_are_409_listing_them_and_nothing_of_their_rows_applied(device, world):
+    mine = world["rep_north"]
+    row = device.row("surveys", mine["survey"], notes="with a typo", foot_fall=12)
+    good = device.row("visits", mine["visit"], notes="fine")
+    response = device.push({"surveys": {"updated": [row]}, "visits": {"updated": [good]}})
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["unknown"]["columns"] == {"surveys": ["foot_fall"]}
+    assert body["unknown"]["tables"] == []
+    assert "surveys.foot_fall" in body["detail"]
+    [refused] = body["rejected"]
+    assert refused["errors"] == {"foot_fall": ["Unknown field."]}
+    assert body["accepted"] == 1
+    assert SiteSurvey.objects.get(pk=mine["survey"]).notes != "with a typo"
+    assert Visit.objects.get(pk=mine["visit"]).notes == "fine"
 
 
 def test_push_body_may_be_the_changes_themselves_in_any_content_type(device, world):
