@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0004_dispatch_skipped_existing'),
-        ('tasks', '0004_task_plan'),
+        ("tasks", "0004_dispatch_skipped_existing"),
+        ("tasks", "0004_task_plan"),
     ]
 
-    operations = [
-    ]
+    operations = []
