@@ -17,6 +17,7 @@ from sync.pull import watermark
 from sync.registry import EntitySpec
 from sync.watermelon.parameters import MAX_SAFE_INTEGER, Migration
 from sync.watermelon.schema import columns_of, ordered_specs
+from sync.watermelon.timestamps import issued_here, record_issued
 from sync.wire import dumps, to_ms, wire_value
 
 PAGE_ROWS = 2000
@@ -50,7 +51,12 @@ def plan_pull(
     below = watermark()
     if below > MAX_SAFE_INTEGER:
         raise OverflowError("The watermark is beyond what a JavaScript number holds.")
-    replacement = last_pulled_at is not None and last_pulled_at > below
+    # A timestamp beyond the watermark is another database's; one the history lost by a
+    # restore is too (`timestamps`): both are answered from scratch, as a replacement.
+    replacement = last_pulled_at is not None and (
+        last_pulled_at > below or not issued_here(last_pulled_at)
+    )
+    record_issued(below)
     return PullPlan(
         user=user,
         device_id=device_id,
