@@ -1,8 +1,8 @@
 """An unknown query parameter on any list answers 400 naming it (fieldline.query_params).
 
-The lists are enumerated from the URL conf (every paginated view, and the sync pull), so a
-new list is covered without being named here; each one's accepted parameters must be the
-ones api_schema/openapi.yaml documents for it.
+The lists are enumerated from the URL conf (every paginated view, every view the schema
+says answers an array, and the sync pull), so a new list is covered without being named
+here; each one's accepted parameters must be the ones api_schema/openapi.yaml documents.
 """
 
 import re
@@ -38,6 +38,13 @@ def schema_path(route: str) -> str:
     return "/" + path
 
 
+def answers_an_array(path: str) -> bool:
+    """A list that is not paginated (stores nearby, the templates in force)."""
+    operation = DOCUMENT["paths"].get(path, {}).get("get", {})
+    content = operation.get("responses", {}).get("200", {}).get("content", {})
+    return content.get("application/json", {}).get("schema", {}).get("type") == "array"
+
+
 def list_views() -> dict[str, type]:
     """{schema path: view class} of every list: a generic list, or a view that paginates."""
     found = {}
@@ -54,7 +61,7 @@ def list_views() -> dict[str, type]:
                 not issubclass(view, GenericAPIView)
                 and getattr(view, "pagination_class", None) is not None
             )
-        if is_list or view is PullApi:
+        if is_list or view is PullApi or answers_an_array(schema_path(route)):
             found[schema_path(route)] = (view, actions)
     return found
 
@@ -74,8 +81,8 @@ def instance(view: type, actions):
 
 
 def test_the_lists_are_found():
-    assert {"/api/stores/", "/api/audit", "/api/sync/pull", "/api/calls/"} <= set(LISTS)
-    assert len(LISTS) >= 25
+    assert {"/api/stores/", "/api/audit", "/api/sync/pull", "/api/stores/nearby"} <= set(LISTS)
+    assert len(LISTS) >= 28
 
 
 @pytest.mark.parametrize("path", sorted(LISTS))
