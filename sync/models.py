@@ -62,6 +62,25 @@ class SyncCounter(models.Model):
     value = models.BigIntegerField(default=0)
 
 
+class WatermelonTimestamp(models.Model):
+    """A `timestamp` this database gave a WatermelonDB pull, in the sync epoch it gave it.
+
+    A WatermelonDB `last_pulled_at` is a bare number and carries no epoch. After a restore
+    (`sync_restored`), a phone may hold one the lost part of the history gave it: served
+    incrementally, it would keep records the restored database no longer has. So each
+    issued timestamp is kept here; after a restore, one this database never issued (in
+    the backup's epoch, or since) is answered with a replacement pull from scratch."""
+
+    epoch = models.BigIntegerField()
+    timestamp = models.BigIntegerField()
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["epoch", "timestamp"], name="watermelon_issued_once")
+        ]
+
+
 class ChangeSource(models.TextChoices):
     PUSH = "push", "Phone push"
     REST = "rest", "REST edit"

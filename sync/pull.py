@@ -22,7 +22,7 @@ from django.db import connection, models, transaction
 from accounts.models import Role, User
 from fieldline.replicas import ReplicaBehind, current_replica, read_connection
 from sync.feeds import feed_state
-from sync.models import ScopeExit, SyncCounter
+from sync.models import ScopeExit, SyncCounter, WatermelonTimestamp
 from sync.positions import SEQUENCE_NAME, is_postgresql
 from sync.registry import EntitySpec, all_entities, get_entity
 from sync.wire import parse_uuid, wire_value
@@ -259,6 +259,9 @@ def restart_epoch_after_restore() -> tuple[RestorePoint | None, int]:
         SyncCounter.objects.update_or_create(
             name="restored_to_epoch", defaults={"value": new_epoch}
         )
+        # WatermelonDB timestamps of older epochs can no longer be served incrementally.
+        kept = [new_epoch] if point is None else [new_epoch, point.epoch]
+        WatermelonTimestamp.objects.exclude(epoch__in=kept).delete()
     return point, new_epoch
 
 

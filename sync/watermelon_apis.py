@@ -2,7 +2,7 @@
 
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ from fieldline.replicas import (
     stream_from,
 )
 from sync.apis import json_response
+from sync.openapi import RESYNC as RESYNC_RESPONSE
 from sync.rest import JSONBodyParser
 from sync.watermelon.parameters import (
     WatermelonInvalid,
@@ -48,7 +49,10 @@ class WatermelonPullResponseSerializer(serializers.Serializer):
     )
     timestamp = serializers.IntegerField(help_text="Send back as `last_pulled_at`.")
     experimentalStrategy = serializers.CharField(  # WatermelonDB's name
-        required=False, help_text='"replacement" when the timestamp sent is not this server\'s.'
+        required=False,
+        help_text='"replacement" when the timestamp sent is not one this database issued '
+        "(another database's, or one a restore lost): the changes are the whole scope, and "
+        "the app drops local records not in them.",
     )
 
 
@@ -103,6 +107,12 @@ class WatermelonPushRefusedSerializer(WatermelonPushResponseSerializer):
         child=serializers.ListField(child=serializers.CharField())
     )
 
+
+RESYNC_ANSWER = OpenApiResponse(
+    response=RESYNC_RESPONSE.response,
+    description="`last_pulled_at` is not one this database issued (another database's, or "
+    "one a restore lost): pull first (the pull answers a replacement), then push again.",
+)
 
 DEVICE_ID = OpenApiParameter(
     "device_id",
@@ -173,7 +183,7 @@ class WatermelonSyncApi(APIView):
             200: WatermelonPushResponseSerializer,
             400: OpenApiTypes.OBJECT,
             409: WatermelonPushRefusedSerializer,
-            410: OpenApiTypes.OBJECT,
+            410: RESYNC_ANSWER,
         },
     )
     def post(self, request: Request) -> HttpResponse:

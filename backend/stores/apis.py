@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsOffice
+from fieldline.query_params import refuse_unknown_query_params
 from stores.filters import StoreFilter
 from stores.selectors import Near, duplicate_nearby_pairs, duplicate_phone_groups, stores_nearby
 from stores.serializers import (
@@ -72,6 +73,7 @@ class StoresNearbyApi(APIView):
         responses={200: NearbyStoreSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
+        refuse_unknown_query_params(request, self)
         query = StoresNearbyQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsHQ, IsOffice
+from fieldline.query_params import refuse_unknown_query_params
 from surveys.filters import SurveyFilter, SurveyTemplateFilter
 from surveys.models import SurveyReview, SurveyTemplate
 from surveys.selectors import survey_completeness, survey_list, templates_in_force
@@ -54,6 +55,7 @@ class SurveyTemplatesInForceApi(APIView):
 
     @extend_schema(responses={200: SurveyTemplateSerializer(many=True)})
     def get(self, request: Request) -> Response:
+        refuse_unknown_query_params(request, self)
         return Response(SurveyTemplateSerializer(templates_in_force(), many=True).data)
 
 

@@ -18,6 +18,7 @@ from sync.pull import watermark
 from sync.registry import EntitySpec
 from sync.watermelon.parameters import MAX_SAFE_INTEGER, Migration
 from sync.watermelon.schema import columns_of, ordered_specs
+from sync.watermelon.timestamps import issued_here, record_issued
 from sync.wire import dumps, to_ms, wire_value
 
 PAGE_ROWS = 2000
@@ -51,10 +52,21 @@ def plan_pull(
     below = watermark()
     if below > MAX_SAFE_INTEGER:
         raise OverflowError("The watermark is beyond what a JavaScript number holds.")
-    if current_replica() and last_pulled_at is not None and last_pulled_at >= below:
+    on_replica = current_replica()
+    if on_replica and last_pulled_at is not None and last_pulled_at >= below:
         # The phone has pulled from further on than this replica has replayed.
         raise ReplicaBehind
-    replacement = last_pulled_at is not None and last_pulled_at > below
+    # A timestamp beyond the watermark is another database's; one the history lost by a
+    # restore is too (`timestamps`): both are answered from scratch, as a replacement.
+    replacement = last_pulled_at is not None and (
+        last_pulled_at > below or not issued_here(last_pulled_at)
+    )
+    if not on_replica:
+        # A read served by a replica writes nothing (a write would send the rest of the
+        # request to the primary). Its timestamp goes unrecorded, which is the safe side:
+        # after a restore, such a phone gets a replacement pull, as a phone with a cursor
+        # from before the restore gets a resync.
+        record_issued(below)
     return PullPlan(
         user=user,
         device_id=device_id,

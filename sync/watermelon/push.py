@@ -33,6 +33,7 @@ from sync.watermelon.schema import (
     ordered_specs,
     table_specs,
 )
+from sync.watermelon.timestamps import issued_here
 from sync.wire import format_datetime, parse_uuid, wire_value
 
 MUTATION_NAMESPACE = uuid.UUID("1f0c6a52-3c1e-5d0b-9a57-6e2b8a4c7d13")
@@ -145,7 +146,11 @@ def _ids_by_table(refused: Iterable[Refusal]) -> dict[str, list[str]]:
 
 
 def check_push_timestamp(last_pulled_at: int | None) -> None:
-    if last_pulled_at is not None and last_pulled_at > watermark():
+    """A push merges against what the phone pulled up to `last_pulled_at`: one this
+    database did not issue (another database's, or lost by a restore) asks for a pull."""
+    if last_pulled_at is not None and (
+        last_pulled_at > watermark() or not issued_here(last_pulled_at)
+    ):
         raise WatermelonResync
 
 

@@ -69,6 +69,20 @@ def counts(database_url: str, mutation_ids: list[str]) -> list[tuple[int, int]]:
         ]
 
 
+def melon_pull(client: LiveClient, last_pulled_at: int | None) -> dict:
+    """A WatermelonDB pull as `synchronize()` makes it."""
+    since = "null" if last_pulled_at is None else str(last_pulled_at)
+    params = {"last_pulled_at": since, "schema_version": 1, "migration": "null"}
+    response = client.get("/api/sync/watermelon", params)
+    assert response.status_code == 200, response.body
+    return response.json()
+
+
+def melon_notes(body: dict) -> set[str]:
+    changes = body["changes"]["followups"]
+    return {row["note"] for row in [*changes["created"], *changes["updated"]]}
+
+
 def test_backup_restore_drill(live_server, people, world, restored_db, tmp_path, settings):
     # One deployment before and after the restore: the same key signs the phones' cursors.
     settings.SECRET_KEY = DEPLOYMENT_SECRET_KEY
@@ -83,6 +97,8 @@ def test_backup_restore_drill(live_server, people, world, restored_db, tmp_path,
     manager = device(people["manager_north"])
     for phone in (steady, ahead, unlucky):
         phone.pull()
+    # Two WatermelonDB phones: one pulls before the backup, one after it.
+    melon_steady, melon_ahead = device(rep), device(rep)
 
     # Before the backup: edits, one push whose answer is lost.
     steady.create("followup", store=store, due_date="2026-12-24", note="before the backup")
@@ -90,6 +106,8 @@ def test_backup_restore_drill(live_server, people, world, restored_db, tmp_path,
     unlucky.create("followup", store=store, due_date="2026-12-24", note="answer lost, before")
     unlucky.push(lose_answer=True)
     before = unlucky.queue[0]["mutation_id"]
+
+    melon_steady_at = melon_pull(melon_steady, None)["timestamp"]
 
     # 1. The backup.
     dump = tmp_path / "fieldline.dump"
@@ -102,6 +120,9 @@ def test_backup_restore_drill(live_server, people, world, restored_db, tmp_path,
     unlucky.create("followup", store=store, due_date="2026-12-24", note="answer lost, after")
     unlucky.push(lose_answer=True)  # both queued mutations applied; neither answer arrives
     after = unlucky.queue[1]["mutation_id"]
+    pulled_after = melon_pull(melon_ahead, None)
+    assert "after the backup" in melon_notes(pulled_after)
+    melon_ahead_at = pulled_after["timestamp"]
 
     # 2. Restore into a fresh database; 3. start a new sync epoch there; 4. serve it.
     run("pg_restore", "--no-owner", f"--dbname={restored_db}", str(dump))
@@ -133,6 +154,20 @@ def test_backup_restore_drill(live_server, people, world, restored_db, tmp_path,
         # (the store, graded, and the two follow-ups of the phone whose answers were lost)
         assert steady.pull() == 3
         assert steady.replica[("store", store)]["grade"] == "B"
+
+        # WatermelonDB: a timestamp the backup holds goes on incrementally; one the lost
+        # history issued (no epoch in it, and below the watermark by now) gets everything
+        # from scratch as a replacement, so the phone drops what the restore lost.
+        for client in (melon_steady, melon_ahead):
+            client.base_url = server.url
+        incremental = melon_pull(melon_steady, melon_steady_at)
+        assert "experimentalStrategy" not in incremental
+        assert melon_ahead_at < incremental["timestamp"]
+        replaced = melon_pull(melon_ahead, melon_ahead_at)
+        assert replaced["experimentalStrategy"] == "replacement"
+        assert "after the backup" not in melon_notes(replaced)
+        assert "before the backup" in melon_notes(replaced)  # from scratch: everything
+        assert "experimentalStrategy" not in melon_pull(melon_ahead, replaced["timestamp"])
 
         # A cursor from after the backup: 410 resync, never a silent gap.
         with pytest.raises(ResyncRequired):

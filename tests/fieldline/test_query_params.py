@@ -1,20 +1,23 @@
 """An unknown query parameter on any list answers 400 naming it (fieldline.query_params).
 
-The lists are enumerated from the URL conf (every paginated view, and the sync pull), so a
-new list is covered without being named here; each one's accepted parameters must be the
-ones api_schema/openapi.yaml documents for it.
+The lists are enumerated from the URL conf (every paginated view, every view the schema
+says answers an array, and the sync pull), so a new list is covered without being named
+here; each one's accepted parameters must be the ones api_schema/openapi.yaml documents.
 """
 
+import datetime as dt
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.test import APIClient
 
+from crm.subsidies.models import SubsidyBudget
 from fieldline.query_params import accepted_query_params
 from sync.apis import PullApi
 
@@ -38,6 +41,13 @@ def schema_path(route: str) -> str:
     return "/" + path
 
 
+def answers_an_array(path: str) -> bool:
+    """A list that is not paginated (stores nearby, the templates in force)."""
+    operation = DOCUMENT["paths"].get(path, {}).get("get", {})
+    content = operation.get("responses", {}).get("200", {}).get("content", {})
+    return content.get("application/json", {}).get("schema", {}).get("type") == "array"
+
+
 def list_views() -> dict[str, type]:
     """{schema path: view class} of every list: a generic list, or a view that paginates."""
     found = {}
@@ -54,7 +64,7 @@ def list_views() -> dict[str, type]:
                 not issubclass(view, GenericAPIView)
                 and getattr(view, "pagination_class", None) is not None
             )
-        if is_list or view is PullApi:
+        if is_list or view is PullApi or answers_an_array(schema_path(route)):
             found[schema_path(route)] = (view, actions)
     return found
 
@@ -74,8 +84,8 @@ def instance(view: type, actions):
 
 
 def test_the_lists_are_found():
-    assert {"/api/stores/", "/api/audit", "/api/sync/pull", "/api/calls/"} <= set(LISTS)
-    assert len(LISTS) >= 25
+    assert {"/api/stores/", "/api/audit", "/api/sync/pull", "/api/stores/nearby"} <= set(LISTS)
+    assert len(LISTS) >= 28
 
 
 @pytest.mark.parametrize("path", sorted(LISTS))
@@ -85,15 +95,23 @@ def test_each_list_accepts_what_its_schema_documents(path):
     assert accepted - {"format"} == documented(path)
 
 
-def concrete(path: str, world) -> str:
-    survey = world["rep_north"]["survey"]
-    return path.replace("{id}", str(survey)).replace("{pk}", str(survey))
+def concrete(path: str, world, regions) -> str:
+    """The path with a record of the test world (a budget made for the ledger)."""
+    record = world["rep_north"]["survey"]
+    if path.startswith("/api/subsidies/budgets/"):
+        record = SubsidyBudget.objects.create(
+            region=regions["north"],
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2026, 12, 31),
+            created_at=timezone.now(),
+        ).pk
+    return path.replace("{id}", str(record)).replace("{pk}", str(record))
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", sorted(LISTS))
-def test_an_unknown_query_parameter_is_a_400_naming_it(path, client_for, world):
-    url = concrete(path, world)
+def test_an_unknown_query_parameter_is_a_400_naming_it(path, client_for, world, regions):
+    url = concrete(path, world, regions)
     for who in ("hq", "manager_north", "rep_north"):
         client = client_for(who)
         response = client.get(url, {"search": "fresh", "page_sise": "5"})

@@ -6,10 +6,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from sync.models import WatermelonTimestamp
 from sync.pull import Cursor, restart_epoch_after_restore, restore_point, sync_epoch
 from sync.registry import all_entities
 from tests.conftest import create
 from tests.sync.phone import Phone, ResyncRequired
+from tests.sync.test_watermelon import Device
 
 # Committed writes, as in production: positions of the writing transaction are hidden
 # from pulls until it commits.
@@ -84,3 +86,45 @@ def test_restored_into_another_cluster_renumbers_and_every_phone_resyncs(client_
     assert set(phone.replica) == scope
     add_followup(world)
     assert phone.pull() == 1
+
+
+# --- WatermelonDB: `last_pulled_at` carries no epoch; issued timestamps are recorded ----
+
+
+def test_watermelon_timestamps_the_restored_database_never_issued_get_a_replacement(
+    client_for, world
+):
+    covered = Device(client_for("rep_north"))
+    covered.pull()  # before the backup: its timestamp is in the backup
+    lost = Device(client_for("rep_north"))
+    add_followup(world)
+    lost.pull()
+    assert lost.last_pulled_at > covered.last_pulled_at
+    # The restore: the lost history took the record of the second timestamp with it.
+    WatermelonTimestamp.objects.filter(timestamp=lost.last_pulled_at).delete()
+    restart_epoch_after_restore()
+    add_followup(world)  # the watermark moves past both timestamps
+
+    body = covered.pull()
+    assert "experimentalStrategy" not in body  # incremental: only what changed since
+    assert sum(len(t["created"]) + len(t["updated"]) for t in body["changes"].values()) == 2
+    from_lost = lost.last_pulled_at
+    body = lost.pull()
+    assert body["experimentalStrategy"] == "replacement"
+    assert {r["id"] for r in body["changes"]["stores"]["created"]} == {
+        str(world["rep_north"]["store"])
+    }
+    # The replacement's timestamp is this epoch's: the next pull is incremental again.
+    assert "experimentalStrategy" not in lost.pull()
+    # A push on the lost timestamp asks for a pull first (410), then goes through.
+    response = lost.push({}, last_pulled_at=from_lost)
+    assert response.status_code == 410
+    assert lost.push({}).status_code == 200
+
+
+def test_watermelon_timestamps_before_any_restore_are_not_looked_up(client_for, world):
+    device = Device(client_for("rep_north"))
+    device.pull()
+    WatermelonTimestamp.objects.all().delete()  # as issued before they were recorded
+    add_followup(world)
+    assert "experimentalStrategy" not in device.pull()

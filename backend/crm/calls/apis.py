@@ -23,6 +23,7 @@ from crm.calls.services import (
     call_release,
 )
 from fieldline.pagination import PageNumberPagination
+from fieldline.query_params import refuse_unknown_query_params
 
 
 class CallSerializer(serializers.ModelSerializer):
@@ -229,5 +230,6 @@ class CallSlaApi(APIView):
 
     @extend_schema(responses={200: QueueSlaSerializer(many=True)})
     def get(self, request: Request) -> Response:
+        refuse_unknown_query_params(request, self)
         rows = call_sla(actor=request.user, now=timezone.now())
         return Response(QueueSlaSerializer(rows, many=True).data)
