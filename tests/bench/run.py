@@ -34,6 +34,8 @@ SIZES = {
         "orders": 100_000,
         "load": ([1, 2, 4, 8, 16], 3.0),
         "mobile": 3_000,
+        # Stores and reps of a region's four-week visit plan.
+        "plan": (5_000, 50),
     },
     "medium": {
         "push": 10_000,
@@ -46,6 +48,7 @@ SIZES = {
         "orders": 1_000_000,
         "load": ([1, 2, 4, 8, 16, 32], 5.0),
         "mobile": 30_000,
+        "plan": (20_000, 200),
     },
     # The sizes of the performance targets.
     "full": {
@@ -60,6 +63,7 @@ SIZES = {
         "load": ([1, 2, 4, 8, 16, 32, 64], 10.0),
         # A rep's scope over a phone's 3G link.
         "mobile": 30_000,
+        "plan": (50_000, 500),
     },
 }
 # Orders first: the RFM recompute grades every store in the database, so it runs before
@@ -75,13 +79,14 @@ CASES = (
     "export",
     "load",
     "mobile",
+    "plan",
 )
 
 
 def run_case(
     name: str, sizes: dict, vendor: str, server: LiveServer | None, extra: dict
 ) -> list[Row]:
-    from tests.bench import domain_cases, load, mobile_link, sync_cases
+    from tests.bench import domain_cases, load, mobile_link, plan_cases, sync_cases
 
     size = sizes[name]
     if name == "mobile":
@@ -103,6 +108,8 @@ def run_case(
         return domain_cases.bench_export(size, vendor)
     if name == "orders":
         return domain_cases.bench_orders(size, vendor)
+    if name == "plan":
+        return plan_cases.bench_plan(size, vendor)
     levels, seconds = size
     rows, extra["load"] = load.bench_load(levels, seconds)
     return rows
