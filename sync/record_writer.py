@@ -14,7 +14,7 @@ from django.db import models
 
 from sync.merge import Stamp
 from sync.models import ChangeLog
-from sync.positions import allocate_positions, insert_rows, update_rows
+from sync.positions import allocate_positions, insert_records, insert_rows, update_rows
 from sync.registry import EntitySpec, get_entity
 from sync.wire import to_ms, wire_value
 
@@ -221,7 +221,7 @@ class RecordWriter:
             spec = get_entity(entity)
             assert spec is not None
             if created:
-                spec.model.objects.bulk_create(created, batch_size=500)
+                insert_records(model=spec.model, records=created)
             if updated:
                 columns = self.columns.get(entity, set())
                 changed = [name for name in spec.field_names if name in columns]

@@ -36,6 +36,8 @@ SIZES = {
         "mobile": 3_000,
         # Phones, and seconds per configuration (one app server; two with a replica).
         "replicas": (8, 4.0),
+        # Stores and reps of a region's four-week visit plan.
+        "plan": (5_000, 50),
     },
     "medium": {
         "push": 10_000,
@@ -49,6 +51,7 @@ SIZES = {
         "load": ([1, 2, 4, 8, 16, 32], 5.0),
         "mobile": 30_000,
         "replicas": (16, 8.0),
+        "plan": (20_000, 200),
     },
     # The sizes of the performance targets.
     "full": {
@@ -64,6 +67,7 @@ SIZES = {
         # A rep's scope over a phone's 3G link.
         "mobile": 30_000,
         "replicas": (32, 10.0),
+        "plan": (50_000, 500),
     },
 }
 # Orders first: the RFM recompute grades every store in the database, so it runs before
@@ -80,13 +84,21 @@ CASES = (
     "load",
     "mobile",
     "replicas",
+    "plan",
 )
 
 
 def run_case(
     name: str, sizes: dict, vendor: str, server: LiveServer | None, extra: dict
 ) -> list[Row]:
-    from tests.bench import domain_cases, load, mobile_link, replica_cases, sync_cases
+    from tests.bench import (
+        domain_cases,
+        load,
+        mobile_link,
+        plan_cases,
+        replica_cases,
+        sync_cases,
+    )
 
     size = sizes[name]
     if name == "mobile":
@@ -112,6 +124,8 @@ def run_case(
         return domain_cases.bench_export(size, vendor)
     if name == "orders":
         return domain_cases.bench_orders(size, vendor)
+    if name == "plan":
+        return plan_cases.bench_plan(size, vendor)
     levels, seconds = size
     rows, extra["load"] = load.bench_load(levels, seconds)
     return rows

@@ -426,3 +426,49 @@ def test_review_page_on_a_tablet(review_scene, open_page):
     assert natural_width(page, photo) == 320
     assert page.locator("#approve").is_visible()
     shot(page, "review-survey-tablet")
+
+
+def test_the_plans_page_charts_compliance_from_verified_visits(people, open_page):
+    """A manager's plan from two weeks back, most past visits made at the store: the page
+    shows the figures the API answers, and the chart a bar per week."""
+    import datetime as dt
+    import random
+    import uuid
+
+    from django.utils import timezone
+
+    from demo.plans import keep_past_visits
+    from planning.selectors import plan_compliance
+    from planning.services import plan_generate
+    from tests.conftest import create
+
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=today.weekday() + 14)
+    rng = random.Random(18)
+    for n in range(24):
+        create(
+            "store",
+            name=f"Planned {n}",
+            lat=53.55 + 0.004 * (n % 6),
+            lon=9.99 + 0.006 * (n // 6),
+            region="north",
+            owner=people["rep_north" if n % 2 else "rep_north_2"].pk,
+            status="active",
+            grade="ABBCCC"[n % 6],
+        )
+    manager = people["manager_north"]
+    plan = plan_generate(actor=manager, region="north", start=start, weeks=4, today=start).plan
+    keep_past_visits(rng=rng, new_id=uuid.uuid4, plan_id=plan.pk, today=today, manager=manager)
+    figures = plan_compliance(region="north", start=today - dt.timedelta(days=27), end=today).total
+
+    page = open_page("manager-north")
+    page.click("nav >> text=Plans")
+    page.wait_for_selector("#compliance-chart")
+
+    cells = page.locator("#compliance-total td").all_inner_texts()
+    assert cells[:3] == [str(figures.planned), str(figures.done), str(figures.verified)]
+    assert figures.planned > 0
+    assert page.locator("#compliance-chart g.bar").count() == 3  # 2 past weeks and this one
+    assert page.locator("#compliance-reps tbody tr").count() == 2
+    shot(page, "plans-compliance")
+    assert page.outside_requests == []
