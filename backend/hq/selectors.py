@@ -236,6 +236,10 @@ class RegionOrders:
     def flagged(self) -> list[OrderDay]:
         return [day for day in self.days if day.flagged]
 
+    @property
+    def total(self) -> Decimal:
+        return sum((day.amount for day in self.days), Decimal(0))
+
 
 def order_days(*, actor: User, until: dt.date, days: int) -> list[RegionOrders]:
     """Each region's order amount per day over the `days` days up to `until`, every day
