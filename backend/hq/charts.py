@@ -23,6 +23,9 @@ MAX_STEPS = 5
 NICE_STEPS = (1, 2, 2.5, 5)
 
 
+LABEL_LINE_CHARS = 12
+
+
 @dataclass(frozen=True)
 class Bar:
     label: str
@@ -32,6 +35,17 @@ class Bar:
     width: float
     height: float
     label_x: float
+
+    @property
+    def label_lines(self) -> list[str]:
+        """The label in lines of about LABEL_LINE_CHARS, so neighbours do not overlap."""
+        lines: list[str] = []
+        for word in str(self.label).split():
+            if lines and len(lines[-1]) + 1 + len(word) <= LABEL_LINE_CHARS:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        return lines or [""]
 
 
 @dataclass(frozen=True)

@@ -149,17 +149,17 @@ def owner_label(*, username: str | None, first_name: str | None, last_name: str 
 def map_stores(*, actor: User) -> list[MapStore]:
     """Every store in scope with the score of its latest survey: one query (the latest
     survey is scored in a subquery, the same expressions as the completeness report)."""
-    latest = scored(
-        SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False).order_by(
-            F("captured_at").desc(nulls_last=True), "-created_at"
-        )
+    newest_first = SiteSurvey.objects.filter(store=OuterRef("pk"), deleted=False).order_by(
+        F("captured_at").desc(nulls_last=True), "-created_at"
     )
+    # Only the score needs the scoring expression (a CASE per template, costly to build in
+    # Python); the capture time comes from the same ordering without it.
     rows = (
         store_list(actor=actor)
         .annotate(
             surveyed=has_live_survey(),
-            latest_score=Subquery(latest.values("score")[:1]),
-            latest_captured_at=Subquery(latest.values("captured_at")[:1]),
+            latest_score=Subquery(scored(newest_first).values("score")[:1]),
+            latest_captured_at=Subquery(newest_first.values("captured_at")[:1]),
         )
         .order_by("pk")
         .values(
@@ -271,6 +271,10 @@ class RegionOrders:
     @property
     def flagged(self) -> list[OrderDay]:
         return [day for day in self.days if day.flagged]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((day.amount for day in self.days), Decimal(0))
 
 
 def order_days(*, actor: User, until: dt.date, days: int) -> list[RegionOrders]:

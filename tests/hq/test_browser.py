@@ -6,13 +6,17 @@ Screenshots go to test-artifacts/hq/. Chromium is Debian's (`make test` installs
 without it these tests skip, except under CI, where they fail.
 """
 
+import datetime as dt
 import os
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
+from crm.models import Order
 from hq.views import store_url_pattern
 from reports.selectors import GroupBy, completeness_report
 from surveys.models import SiteSurvey, SurveyReview
@@ -79,8 +83,10 @@ def open_page(chromium, live_server):
     """A fresh browser context (no cookies) per test, logged in as the given user."""
     contexts = []
 
-    def build(username: str, *, viewport=(1366, 800)):
-        context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    def build(username: str, *, viewport=(1366, 800), locale: str = "en-US"):
+        context = chromium.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, locale=locale
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         # Nothing leaves the machine: any request to another host fails the test.
@@ -97,7 +103,7 @@ def open_page(chromium, live_server):
         assert "/hq/login/" in page.url
         page.fill("#id_username", username)
         page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_selector("h1")
         return page
 
@@ -113,6 +119,27 @@ def shot(page, name: str) -> None:
 def report_row(page, group: str) -> list[str]:
     cells = page.locator(f'table.figures tr:has(th:text-is("{group}"))').first.locator("td")
     return [cell.strip() for cell in cells.all_inner_texts()]
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def open_cluster(page, *, stores: int) -> None:
+    """Click the map's cluster until its stores fan out (a click that lands while the map
+    is still settling is ignored by the cluster library)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(5):
+        page.click(".store-cluster")
+        try:
+            page.locator("path.store").nth(stores - 1).wait_for(state="attached", timeout=2000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the cluster did not open")
 
 
 def test_hq_logs_in_and_sees_the_real_figures(scene, people, open_page):
@@ -154,8 +181,7 @@ def test_the_map_clusters_stores_and_a_popup_links_the_store(scene, people, open
     assert page.locator("path.leaflet-interactive.store").count() == 1
     shot(page, "map-hq")
 
-    page.click(".store-cluster")
-    page.wait_for_function("document.querySelectorAll('path.store').length === 6")
+    open_cluster(page, stores=6)
     assert page.locator("path.store.band-none").count() == 1
     assert page.locator("path.store.band-stale").count() == 1
     page.locator("path.store.band-none").dispatch_event("click")
@@ -286,9 +312,11 @@ def test_a_manager_sees_only_their_region(scene, open_page):
     assert page.locator('table.figures th:text-is("south")').count() == 0
     page.click("nav >> text=Map")
     page.wait_for_selector('#map[data-markers="5"]')
-    # While the map zooms to its stores, the clusters of both zoom levels are drawn.
-    page.wait_for_function("document.querySelectorAll('.store-cluster').length === 1")
-    assert page.locator(".store-cluster").all_inner_texts() == ["5"]
+    # While the map zooms to its stores, the clusters of both zoom levels are drawn (the
+    # page's CSP forbids eval, so this waits from Python, not with wait_for_function).
+    expect(page.locator(".store-cluster")).to_have_count(1)
+    assert page.locator(".store-cluster").all_inner_texts() == ["5"]  # five at one address
+    assert page.locator("path.store").count() == 0
     page.click("nav >> text=Review")
     assert page.locator("tr[data-survey]").count() == 7
     assert str(scene["surveys"]["G"]) not in page.content()
@@ -471,4 +499,79 @@ def test_the_plans_page_charts_compliance_from_verified_visits(people, open_page
     assert page.locator("#compliance-chart g.bar").count() == 3  # 2 past weeks and this one
     assert page.locator("#compliance-reps tbody tr").count() == 2
     shot(page, "plans-compliance")
+    assert page.outside_requests == []
+
+
+def german_orders(store) -> None:
+    """Four weeks of orders for one store up to yesterday, last Monday 40 % down on the
+    Monday before."""
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday() or 7)
+    for offset in range(1, 29):
+        day = today - dt.timedelta(days=offset)
+        amount = Decimal("1234.50") + 37 * (day.toordinal() % 5)
+        if day == monday:
+            amount = (Decimal("1234.50") + 37 * ((day.toordinal() - 7) % 5)) * Decimal("0.6")
+        Order.objects.create(
+            external_id=f"de-{offset}", store_id=store, order_date=day, amount=amount
+        )
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("laptop", LAPTOP), ("tablet", TABLET)])
+def test_the_pages_in_german(scene, open_page, size, viewport):
+    """A German browser gets German pages (Accept-Language): the menu, the analytics with
+    amounts as 1.234,50 € and dates as 23.11.2026, the map's popup; the language menu
+    switches to English and back."""
+    german_orders(scene["stores"]["S1"])
+    page = open_page("hq", viewport=viewport, locale="de-DE")
+
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.locator("nav a").all_inner_texts() == [
+        "Übersicht", "Karte", "Prüfung", "Aufträge", "Auswertungen", "Exporte", "Geräte"
+    ]  # fmt: skip
+    page.click("nav >> text=Auswertungen")
+    page.wait_for_selector("h1:text-is('Kundenauswertungen')")
+    assert "Bestellungen pro Tag, EUR" in page.text_content("svg.orders[data-region=north]")
+    anomaly = page.locator("table.anomalies").first.inner_text()
+    assert re.search(r"Mo \d\d\.\d\d\.\d{4}\s+\d\d\d,\d\d €\s+1\.\d\d\d,\d\d €\s+-40 %", anomaly)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    shot(page, f"hq-analytics-de-{size}")
+
+    page.click("nav >> text=Karte")
+    page.wait_for_selector('#map[data-markers="6"]')
+    assert page.inner_text("#map-status") == "6 Filialen."
+    open_cluster(page, stores=6)
+    page.locator("path.store.band-partial").first.dispatch_event("click")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "Betreuer" in popup.inner_text()
+    assert "vollständig" in popup.inner_text()
+    assert popup.locator("a.store-link").inner_text() == "Filiale öffnen"
+    page.wait_for_timeout(400)  # the popup's fade-in
+    shot(page, f"hq-map-de-{size}")
+
+    page.select_option("#language", "en")
+    page.click("form.language button")
+    page.wait_for_selector("h1:text-is('Stores by survey completeness')")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.outside_requests == []
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("laptop", LAPTOP), ("tablet", TABLET)])
+def test_map_screenshots(scene, open_page, size, viewport):
+    page = open_page("hq", viewport=viewport)
+    page.click("nav >> text=Map")
+    page.wait_for_selector('#map[data-markers="6"]')
+    open_cluster(page, stores=6)
+    page.locator("path.store.band-partial").first.dispatch_event("click")
+    page.locator(".leaflet-popup-content a.store-link").wait_for()
+    page.wait_for_timeout(400)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    shot(page, f"hq-map-{size}")
     assert page.outside_requests == []

@@ -169,6 +169,9 @@ def test_german_analytics_show_amounts_in_german_notation(people, settings):
     assert "1.234,50\xa0€" in html or "1.234,50 €" in html
     assert "-38 %" in html
     assert "Bestellungen pro Tag, EUR" in html
+    # SVG coordinates stay numbers: a German decimal comma would make "612,5" two values.
+    assert re.findall(r' (?:c?x|c?y|x1|x2|y1|y2|width|height|r)="[^"]*,[^"]*"', html) == []
+    assert 'class="label" x="' in html
 
 
 @pytest.mark.parametrize(

@@ -105,8 +105,10 @@
         var bounds = L.latLngBounds(extents[region]).pad(0.05);
         L.rectangle(bounds, {
           color: "#1565c0", weight: 1, dashArray: "4 4", fill: false, interactive: false
-        }).bindTooltip(region, { permanent: true, direction: "top", className: "region-label" })
-          .addTo(map);
+        }).addTo(map);
+        // The region's name at its outline's corner, where it covers no store.
+        L.tooltip({ permanent: true, direction: "right", className: "region-label" })
+          .setLatLng(bounds.getNorthWest()).setContent(region).addTo(map);
         var button = document.createElement("button");
         button.type = "button";
         button.textContent = region;
@@ -125,8 +127,8 @@
         }
       }
       element.dataset.markers = String(features.length);
-      status.textContent = features.length === 1
-        ? labels.one_store : fill(labels.stores, { count: features.length });
+      status.textContent = features.length === 1 ? labels.one_store
+        : fill(labels.stores, { count: features.length.toLocaleString(document.documentElement.lang) });
     })
     .catch(function (error) {
       element.dataset.markers = "error";
