@@ -13,6 +13,8 @@ from rest_framework.views import APIView
 from accounts.permissions import IsHQ
 from accounts.scope import scope_filter
 from fieldline.conf import fieldline_settings
+from fieldline.inputs import parse_count
+from fieldline.parsers import EnvelopeJSONParser
 from sync.models import ChangeLog, ConflictLog
 from sync.pull import CursorExpired, CursorInvalid, pull_page
 from sync.push import PushInvalid, PushTooLarge, push
@@ -94,6 +96,9 @@ class LargeAnswerView(APIView):
 class PushApi(LargeAnswerView):
     """Apply a phone's queued mutations in order; see the sync protocol for the rules."""
 
+    # Each mutation's values are checked on their own (sync.push.parse_mutation).
+    parser_classes = [EnvelopeJSONParser]
+
     @extend_schema(
         request=PushRequestSerializer,
         responses={200: PushResponseSerializer, 413: OpenApiTypes.OBJECT},
@@ -125,7 +130,11 @@ class PullApi(LargeAnswerView):
     def get(self, request: Request) -> HttpResponse:
         limits = settings.FIELDLINE
         raw_limit = request.query_params.get("limit", str(limits["SYNC_PULL_DEFAULT_LIMIT"]))
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= limits["SYNC_PULL_MAX_LIMIT"]:
+        try:
+            limit = parse_count(raw_limit, max_value=limits["SYNC_PULL_MAX_LIMIT"])
+        except ValueError:
+            limit = 0
+        if limit < 1:
             raise ValidationError(
                 {"limit": [f"An integer from 1 to {limits['SYNC_PULL_MAX_LIMIT']}."]}
             )
@@ -133,7 +142,7 @@ class PullApi(LargeAnswerView):
             page = pull_page(
                 user=request.user,
                 cursor_text=request.query_params.get("cursor") or None,
-                limit=int(raw_limit),
+                limit=limit,
             )
         except CursorInvalid as error:
             raise ValidationError({"cursor": [str(error)]}) from error
