@@ -7,7 +7,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Two workers: the machines this runs on have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-fast install lint format schema bench clean browser pgbouncer test-replica
+.PHONY: demo test test-fast install lint format schema bench clean browser pgbouncer test-replica fuzz
 
 # Runtime (requirements.lock) and development/test tools (requirements-dev.lock, which
 # includes the runtime set) are locked apart; the production image installs the first only.
@@ -90,3 +90,7 @@ clean:
 
 bench: install
 	$(PY) -m tests.bench.run --size $(or $(SIZE),small)
+
+# The input fuzz suite at length (CI runs it with 2 examples per door as part of `test`).
+fuzz: install
+	FIELDLINE_FUZZ_EXAMPLES=$(or $(EXAMPLES),25) $(VENV)/bin/pytest -p no:xdist -s tests/test_input_fuzz.py

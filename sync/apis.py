@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 from accounts.permissions import IsHQ
 from accounts.scope import scope_filter
 from fieldline.conf import fieldline_settings
+from fieldline.inputs import parse_count
+from fieldline.parsers import EnvelopeJSONParser
 from fieldline.query_params import refuse_unknown_query_params
 from fieldline.replicas import READ_FROM_HEADER, ReplicaRead, read_on_replica
 from sync.models import ChangeLog, ConflictLog
@@ -134,6 +136,9 @@ class LargeAnswerView(APIView):
 class PushApi(LargeAnswerView):
     """Apply a phone's queued mutations in order; see the sync protocol for the rules."""
 
+    # Each mutation's values are checked on their own (sync.push.parse_mutation).
+    parser_classes = [EnvelopeJSONParser]
+
     @extend_schema(
         request=PushRequestSerializer,
         responses={
@@ -180,7 +185,11 @@ class PullApi(LargeAnswerView):
         refuse_unknown_query_params(request, self)
         limits = settings.FIELDLINE
         raw_limit = request.query_params.get("limit", str(limits["SYNC_PULL_DEFAULT_LIMIT"]))
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= limits["SYNC_PULL_MAX_LIMIT"]:
+        try:
+            limit = parse_count(raw_limit, max_value=limits["SYNC_PULL_MAX_LIMIT"])
+        except ValueError:
+            limit = 0
+        if limit < 1:
             raise ValidationError(
                 {"limit": [f"An integer from 1 to {limits['SYNC_PULL_MAX_LIMIT']}."]}
             )
@@ -192,7 +201,7 @@ class PullApi(LargeAnswerView):
                 lambda: pull_page(
                     user=request.user,
                     cursor_text=request.query_params.get("cursor") or None,
-                    limit=int(raw_limit),
+                    limit=limit,
                 ),
                 reader=request.user.pk,
                 retry_on_primary=(CursorExpired,),

@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import Role
 from accounts.scope import record_in_scope
+from fieldline.inputs import bounded_messages, safe_label
 from sync.merge import (
     FieldConflict,
     Stamp,
@@ -25,7 +26,7 @@ from sync.models import ChangeLog
 from sync.mutations import NOT_FOUND, OPS, Mutation, MutationRejected, MutationResult, record_wire
 from sync.record_writer import field_defaults
 from sync.registry import Candidate, RefKind, Refusal, get_entity
-from sync.wire import storable_json, to_ms, wire_value
+from sync.wire import bounded_json, storable_json, to_ms, wire_value
 
 if TYPE_CHECKING:
     from sync.batch import Batch, RecordKey
@@ -40,7 +41,8 @@ class MutationRules:
         self.mutation = mutation
         spec = get_entity(mutation.entity)
         if spec is None:
-            raise MutationRejected({"entity": [f"Unknown entity '{mutation.entity}'."]})
+            shown = safe_label(mutation.entity, 0)
+            raise MutationRejected({"entity": [f"Unknown entity {shown!r}."]})
         self.spec = spec
         self.key: RecordKey = (spec.name, mutation.record_id)
 
@@ -87,7 +89,7 @@ class MutationRules:
         try:
             validated = self.batch.validator(self.spec, partial=partial)(raw)
         except ValidationError as error:
-            raise MutationRejected(_plain_errors(error.detail)) from error
+            raise MutationRejected(bounded_messages(_plain_errors(error.detail))) from error
         values = {name: wire_value(value) for name, value in validated.items()}
         role = self.actor.role
         denied = [
@@ -259,14 +261,16 @@ class MutationRules:
         return self.result(record, outcome.status, outcome.conflicts, values=merged)
 
     def update_tombstone(self, record: models.Model) -> MutationResult:
-        """Deletes win: the record stays deleted and the phone's edit is logged."""
-        sent = dict(self.mutation.fields)
+        """Deletes win: the record stays deleted and the phone's edit is logged.
+
+        The edit is validated like any other (unknown fields, types, ranges, roles): an
+        invalid one is rejected on its own, and what the conflict log keeps of a valid one
+        is values of the entity's known fields, in their stored form."""
+        sent = self.validate(partial=True)
         conflicts = tombstone_conflicts(
             sent=sent,
             server_values={
-                name: wire_value(getattr(record, self.spec.field(name).attname))
-                for name in sent
-                if name in self.spec.field_name_set
+                name: wire_value(getattr(record, self.spec.field(name).attname)) for name in sent
             },
             policies=self.spec.policies,
         )
@@ -349,7 +353,7 @@ class MutationRules:
                 "record_id": record.pk,
                 "field": conflict.field,
                 "policy": str(conflict.policy),
-                "client_value": storable_json(conflict.client_value),
+                "client_value": bounded_json(storable_json(conflict.client_value)),
                 "server_value": conflict.server_value,
                 "resolved_value": conflict.resolved_value,
                 "kept": str(conflict.kept),

@@ -20,6 +20,7 @@ from django.core import signing
 from django.db import connection, models, transaction
 
 from accounts.models import Role, User
+from fieldline.inputs import json_problems, text_problem
 from fieldline.replicas import ReplicaBehind, current_replica, read_connection
 from sync.feeds import feed_state
 from sync.models import ScopeExit, SyncCounter, WatermelonTimestamp
@@ -100,7 +101,7 @@ class Cursor:
             raw = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
         except (signing.BadSignature, ValueError, TypeError, binascii.Error) as error:
             raise invalid from error
-        if not isinstance(raw, list) or not raw:
+        if not isinstance(raw, list) or not raw or json_problems(raw, max_depth=3):
             raise invalid
         if signed and raw[0] == CURSOR_VERSION and len(raw) == 11:
             cursor = cls._from_v2(raw)
@@ -133,11 +134,14 @@ class Cursor:
         valid = (
             all(_is_count(value) for value in (txid, seq, received))
             and (initial_below is None or _is_count(initial_below))
+            and type(tiered) is int
             and tiered in (0, 1)
+            and type(tier) is int
             and tier in (TODAY, REST)
             and (total is None or _is_count(total))
             and isinstance(feeds, str)
             and len(feeds) <= 64
+            and text_problem(feeds) is None
             and isinstance(today, list)
             and len(today) == 2
             and type(today[0]) is int

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
+from fieldline.inputs import json_problems, text_problem
 from sync.batch import apply_mutations
 from sync.merge import Status
 from sync.models import ChangeSource
@@ -45,6 +46,14 @@ def parse_mutation(raw: Any) -> Mutation | MutationResult:
     if not isinstance(raw, dict):
         return _rejected(None, {"detail": "A mutation is a JSON object."})
     mutation_id = parse_uuid(raw.get("mutation_id"))
+    # The one input check (fieldline.inputs), per mutation: a value no column can hold
+    # rejects this mutation, never the push, and is not repeated in the answer.
+    fields = raw.get("fields")
+    problems = json_problems({k: v for k, v in raw.items() if k != "fields"})
+    if isinstance(fields, dict):
+        problems.update(json_problems(fields))
+    if problems:
+        return _rejected(mutation_id, problems)
     errors: dict[str, list[str]] = {}
     if mutation_id is None:
         errors["mutation_id"] = ["A UUID is required."]
@@ -89,7 +98,10 @@ def push(*, actor: User, body: Any, max_mutations: int) -> PushOutcome:
     if not isinstance(body, dict):
         raise PushInvalid({"detail": "A JSON object is required."})
     device_id = body.get("device_id", "")
-    if not isinstance(device_id, str) or len(device_id) > MAX_DEVICE_ID:
+    if (
+        not isinstance(device_id, str)
+        or text_problem(device_id, max_length=MAX_DEVICE_ID) is not None
+    ):
         raise PushInvalid({"device_id": [f"A string of at most {MAX_DEVICE_ID} characters."]})
     mutations = body.get("mutations")
     if not isinstance(mutations, list):

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from fieldline.conf import fieldline_settings
+from fieldline.parsers import EnvelopeJSONParser
 from fieldline.replicas import (
     READ_FROM_HEADER,
     ReplicaRead,
@@ -16,7 +17,6 @@ from fieldline.replicas import (
 )
 from sync.apis import json_response
 from sync.openapi import RESYNC as RESYNC_RESPONSE
-from sync.rest import JSONBodyParser
 from sync.watermelon.parameters import (
     WatermelonInvalid,
     WatermelonResync,
@@ -26,13 +26,14 @@ from sync.watermelon.parameters import (
     parse_schema_version,
 )
 from sync.watermelon.pull import plan_pull, pull_stream
-from sync.watermelon.push import push_changes
+from sync.watermelon.push import WatermelonTooLarge, push_changes
 
 RESYNC = {"detail": "resync"}
 
 
-class AnyTypeJSONParser(JSONBodyParser):
-    """WatermelonDB's documented `pushChanges` posts JSON without a content type."""
+class AnyTypeJSONParser(EnvelopeJSONParser):
+    """WatermelonDB's documented `pushChanges` posts JSON without a content type. Each
+    row's values are checked on their own (sync.watermelon.push.parse_push)."""
 
     media_type = "*/*"
 
@@ -184,6 +185,7 @@ class WatermelonSyncApi(APIView):
             400: OpenApiTypes.OBJECT,
             409: WatermelonPushRefusedSerializer,
             410: RESYNC_ANSWER,
+            413: OpenApiTypes.OBJECT,
         },
     )
     def post(self, request: Request) -> HttpResponse:
@@ -197,7 +199,10 @@ class WatermelonSyncApi(APIView):
                 last_pulled_at=parse_last_pulled_at(raw_timestamp),
                 device_id=self.device_id(request),
                 chunk_size=fieldline_settings.SYNC_MAX_MUTATIONS,
+                max_mutations=fieldline_settings.SYNC_MAX_MUTATIONS,
             )
+        except WatermelonTooLarge as error:
+            return json_response({"detail": str(error)}, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         except WatermelonInvalid as error:
             return json_response(error.errors, status.HTTP_400_BAD_REQUEST)
         except WatermelonResync:

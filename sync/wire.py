@@ -65,3 +65,20 @@ def storable_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [storable_json(item) for item in value]
     return value
+
+
+# What the conflict log keeps of a losing client value: at most this many characters of
+# JSON; a longer value is kept as a note of its size (the phone still holds it).
+CONFLICT_VALUE_MAX_CHARS = 4096
+
+
+def bounded_json(value: Any, *, max_chars: int = CONFLICT_VALUE_MAX_CHARS) -> Any:
+    """`value`, or {"truncated": true, "chars": n} when its JSON is longer than max_chars
+    (or cannot be written as JSON at all)."""
+    try:
+        size = len(orjson.dumps(value, option=ORJSON_OPTIONS))
+    except (TypeError, orjson.JSONEncodeError):
+        return {"truncated": True, "chars": None}
+    if size <= max_chars:
+        return value
+    return {"truncated": True, "chars": size}

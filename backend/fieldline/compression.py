@@ -11,11 +11,12 @@ import io
 import zlib
 from collections.abc import Iterable, Iterator
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils.cache import patch_vary_headers
 
 from fieldline.conf import fieldline_settings
-from fieldline.middleware import BodySizeLimitMiddleware
+from fieldline.middleware import BodySizeLimitMiddleware, hold_body
 
 # zlib's window bits for the gzip container.
 GZIP_WBITS = 16 + zlib.MAX_WBITS
@@ -123,12 +124,14 @@ class CompressionMiddleware:
             )
         except (ValueError, zlib.error):
             return JsonResponse({"detail": "The body is not valid gzip."}, status=400)
-        # The view reads the inflated body as if it had been sent plain.
-        request._stream = io.BytesIO(body)
-        request._read_started = False
-        if hasattr(request, "_body"):
-            del request._body
-        request.META["CONTENT_LENGTH"] = str(len(body))
+        # The view reads the inflated body as if it had been sent plain, within the path's
+        # limit only (not Django's smaller default: one limit per path).
+        if len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE or hasattr(request, "_body"):
+            hold_body(request, body)
+        else:
+            request._stream = io.BytesIO(body)
+            request._read_started = False
+            request.META["CONTENT_LENGTH"] = str(len(body))
         del request.META["HTTP_CONTENT_ENCODING"]
         return None
 

@@ -109,6 +109,28 @@ class FieldlineSettings:
             "/api/sync/watermelon": 20 * MB,
         }
     )
+    # Every value a client sends (fieldline/inputs.py): JSON nested at most this deep (far
+    # below PostgreSQL's jsonb limit), object keys (field names) at most this long; a list
+    # in a filter (a query parameter's comma-separated or repeated values, a dispatch's
+    # store selection) at most FILTER_MAX_ITEMS items; a query parameter value at most
+    # QUERY_VALUE_MAX_LENGTH characters and a header at most HEADER_MAX_LENGTH.
+    INPUT_MAX_DEPTH: int = 32
+    INPUT_MAX_KEY_LENGTH: int = 100
+    FILTER_MAX_ITEMS: int = 100
+    QUERY_VALUE_MAX_LENGTH: int = 8192
+    HEADER_MAX_LENGTH: int = 8192
+    # Photo bytes whose image header declares more pixels than this (width x height) are
+    # refused on upload and never decoded (a 445 KB PNG may declare 12,000 x 12,000).
+    IMAGE_MAX_PIXELS: int = 50_000_000
+    # Thumbnails are decoded in a worker process limited to this much memory and time.
+    THUMBNAIL_WORKER_MAX_MB: int = 1024
+    THUMBNAIL_WORKER_TIMEOUT_S: float = 60.0
+    # GET /api/stores/duplicates: pairs and phone groups per page (default, most), and the
+    # nearest neighbours each store is compared with by name (the work per store is
+    # bounded, whatever the number of similar stores on one spot).
+    DUPLICATES_PAGE_SIZE: int = 50
+    DUPLICATES_MAX_PAGE_SIZE: int = 200
+    DUPLICATES_MAX_CANDIDATES: int = 10
     SYNC_PULL_DEFAULT_LIMIT: int = 1000
     SYNC_PULL_MAX_LIMIT: int = 5000
     # Orders import: CSV rows validated and written per chunk (a chunk ends at an order

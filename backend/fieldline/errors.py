@@ -9,6 +9,7 @@ from rest_framework.authentication import get_authorization_header
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from fieldline.conf import fieldline_settings
+from fieldline.inputs import bounded_messages
 
 GET_A_TOKEN = 'get one with POST /api/auth/token {"username", "password"}'
 
@@ -70,6 +71,10 @@ def exception_handler(exc, context):
         response["Retry-After"] = str(fieldline_settings.RETRY_AFTER_S)
         return response
     response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        # A field message may repeat the value it refuses: bounded, never the raw value
+        # in full (fieldline.inputs).
+        response.data = bounded_messages(response.data)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         detail = guidance(exc, context.get("request"))
         if detail is not None:

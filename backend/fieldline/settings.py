@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "fieldline.middleware.BodySizeLimitMiddleware",
+    "fieldline.middleware.InputGuardMiddleware",
     "fieldline.compression.CompressionMiddleware",
     "sync.device_middleware.DeviceHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from fieldline.conf import fieldline_settings
+from photos.imaging import HEADER_BYTES, ImageRefused, check_pixels
 from photos.jobs import photo_thumbnail
 from surveys.models import Photo
 from sync.bulk import bulk_update_records
@@ -32,6 +33,7 @@ class PhotoContentErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     NOT_AN_IMAGE = "not_an_image"
     TYPE_MISMATCH = "type_mismatch"
+    TOO_MANY_PIXELS = "too_many_pixels"
     SHA256_MISMATCH = "sha256_mismatch"
 
 
@@ -61,6 +63,15 @@ def sniff_image_type(head: bytes) -> str | None:
     if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+def check_image_pixels(head: bytes) -> None:
+    """Refuse an image whose header declares more than IMAGE_MAX_PIXELS pixels, from its
+    header alone (nothing is decoded)."""
+    try:
+        check_pixels(head, max_pixels=fieldline_settings.IMAGE_MAX_PIXELS)
+    except ImageRefused as error:
+        raise PhotoContentRejected(PhotoContentErrorCode.TOO_MANY_PIXELS, str(error)) from error
 
 
 def photo_storage_name(photo: Photo) -> str:
@@ -97,6 +108,7 @@ def photo_content_store(*, actor: User, photo: Photo, body: bytes) -> StoredCont
             PhotoContentErrorCode.TYPE_MISMATCH,
             f"The bytes are {sniffed}, the photo's content_type is {photo.content_type}.",
         )
+    check_image_pixels(body[:HEADER_BYTES])
     digest = hashlib.sha256(body).hexdigest()
     if digest != photo.sha256:
         raise PhotoContentRejected(

@@ -7,9 +7,7 @@ the sync engine does not know: a thumbnail changes nothing a phone syncs, so mak
 writes no syncable record. Making one again is harmless: the job checks first.
 """
 
-import io
 import uuid
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import IO
 
@@ -17,10 +15,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fieldline.conf import fieldline_settings
 from photos.content import photo_content_open
+from photos.imaging import HEADER_BYTES, ImageRefused, check_pixels, thumbnail_in_worker
 from photos.upload_state import photo_thumbnail_ready_mark
 from surveys.models import Photo, PhotoThumbnail
 
@@ -32,36 +30,12 @@ class ThumbnailOutcome(StrEnum):
     UNDECODABLE = "undecodable"
 
 
-@dataclass(frozen=True)
-class ThumbnailImage:
-    jpeg: bytes
-    width: int
-    height: int
-
-
 def thumbnail_max_edge() -> int:
     return int(fieldline_settings.THUMBNAIL_MAX_EDGE_PX)
 
 
 def thumbnail_storage_name(photo_id: uuid.UUID | str) -> str:
     return f"photos/{photo_id}.thumb.jpg"
-
-
-def thumbnail_image(*, source: IO[bytes], max_edge: int, quality: int) -> ThumbnailImage:
-    """A JPEG thumbnail of an image: upright by its EXIF orientation, longest edge at
-    most `max_edge`. Raises UnidentifiedImageError/OSError for bytes Pillow cannot read."""
-    with Image.open(source) as image:
-        # JPEG decodes straight to a smaller scale: far less memory and time than full size.
-        image.draft("RGB", (max_edge, max_edge))
-        upright = ImageOps.exif_transpose(image)
-        upright.thumbnail((max_edge, max_edge))
-        if upright.mode not in ("RGB", "L"):
-            rgba = upright.convert("RGBA")
-            upright = Image.new("RGB", rgba.size, "white")
-            upright.paste(rgba, mask=rgba.getchannel("A"))
-        out = io.BytesIO()
-        upright.save(out, format="JPEG", quality=quality, optimize=True)
-        return ThumbnailImage(jpeg=out.getvalue(), width=upright.width, height=upright.height)
 
 
 def _current(photo: Photo) -> PhotoThumbnail | None:
@@ -83,14 +57,23 @@ def photo_thumbnail_make(*, photo_id: uuid.UUID | str) -> ThumbnailOutcome:
     if source is None:
         return ThumbnailOutcome.NO_BYTES
     name, error, image = "", "", None
+    options = fieldline_settings
     try:
         with source:
-            image = thumbnail_image(
-                source=source,
-                max_edge=thumbnail_max_edge(),
-                quality=int(fieldline_settings.THUMBNAIL_JPEG_QUALITY),
-            )
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+            # Bounded: the photo's own byte limit, read once; decoded in a worker.
+            data = source.read(options.PHOTO_MAX_BYTES + 1)
+        if len(data) > options.PHOTO_MAX_BYTES:
+            raise ImageRefused("More bytes than a photo may have.")
+        check_pixels(data[:HEADER_BYTES], max_pixels=options.IMAGE_MAX_PIXELS)
+        image = thumbnail_in_worker(
+            data=data,
+            max_edge=thumbnail_max_edge(),
+            quality=int(options.THUMBNAIL_JPEG_QUALITY),
+            max_pixels=options.IMAGE_MAX_PIXELS,
+            max_memory_bytes=options.THUMBNAIL_WORKER_MAX_MB * 1024 * 1024,
+            timeout_s=options.THUMBNAIL_WORKER_TIMEOUT_S,
+        )
+    except (ImageRefused, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:200]
     if image is not None:
         name = thumbnail_storage_name(photo.pk)

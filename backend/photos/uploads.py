@@ -23,10 +23,12 @@ from fieldline.conf import fieldline_settings
 from photos.content import (
     PhotoContentErrorCode,
     PhotoContentRejected,
+    check_image_pixels,
     photo_max_bytes,
     photo_storage_name,
     sniff_image_type,
 )
+from photos.imaging import HEADER_BYTES
 from photos.jobs import photo_thumbnail
 from surveys.models import Photo, PhotoUploadState
 from sync.bulk import bulk_update_records
@@ -121,14 +123,17 @@ def photo_upload_confirm(*, actor: User, photo: Photo) -> Photo:
     size = head["ContentLength"]
     try:
         _check_stored(photo=photo, size=size, checksum=head.get("ChecksumSHA256"))
-        head_bytes = client.get_object(Bucket=storage.bucket_name, Key=key, Range="bytes=0-15")
-        sniffed = sniff_image_type(head_bytes["Body"].read())
+        head_range = f"bytes=0-{HEADER_BYTES - 1}"
+        head_bytes = client.get_object(Bucket=storage.bucket_name, Key=key, Range=head_range)
+        head = head_bytes["Body"].read()
+        sniffed = sniff_image_type(head[:16])
         if sniffed != photo.content_type:
             raise PhotoContentRejected(
                 PhotoContentErrorCode.TYPE_MISMATCH,
                 f"The stored bytes are {sniffed or 'not an image'}, the photo's content_type "
                 f"is {photo.content_type}.",
             )
+        check_image_pixels(head)
     except PhotoContentRejected:
         client.delete_object(Bucket=storage.bucket_name, Key=key)
         raise

@@ -2,7 +2,8 @@
 (GET /api/stores/nearby), duplicates (GET /api/stores/duplicates) and merging two
 (POST /api/stores/merge)."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -11,10 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsOffice
+from fieldline.conf import fieldline_settings
 from fieldline.query_params import refuse_unknown_query_params
 from stores.filters import StoreFilter
 from stores.selectors import Near, duplicate_nearby_pairs, duplicate_phone_groups, stores_nearby
 from stores.serializers import (
+    DuplicatesPageSerializer,
     NearbyStoreSerializer,
     StoreDuplicatesSerializer,
     StoreMergeRequestSerializer,
@@ -89,15 +92,42 @@ class StoresNearbyApi(APIView):
 
 class StoreDuplicatesApi(APIView):
     """Live stores that look like one shop entered twice: the same phone number, or
-    within 30 m with alike names. A manager sees their region, HQ all."""
+    within 30 m with alike names. A manager sees their region, HQ all.
+
+    Paginated: `page` (from 1) and `page_size` (at most DUPLICATES_MAX_PAGE_SIZE) take the
+    same page of both lists; `count_by_phone` and `count_nearby` say how many there are,
+    `next` is the address of the following page while either list has more."""
 
     permission_classes = [IsOffice]
 
-    @extend_schema(responses={200: StoreDuplicatesSerializer})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("page_size", int, required=False),
+        ],
+        responses={200: StoreDuplicatesSerializer, 400: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request) -> Response:
+        options = fieldline_settings
+        query = DuplicatesPageSerializer(
+            data=request.query_params,
+            context={"max_page_size": options.DUPLICATES_MAX_PAGE_SIZE},
+        )
+        query.is_valid(raise_exception=True)
+        page = query.validated_data.get("page", 1)
+        size = query.validated_data.get("page_size", options.DUPLICATES_PAGE_SIZE)
+        by_phone = duplicate_phone_groups(actor=request.user)
+        nearby = duplicate_nearby_pairs(actor=request.user)
+        start, end = (page - 1) * size, page * size
+        more = end < len(by_phone) or end < len(nearby)
         body = {
-            "by_phone": duplicate_phone_groups(actor=request.user),
-            "nearby": duplicate_nearby_pairs(actor=request.user),
+            "count_by_phone": len(by_phone),
+            "count_nearby": len(nearby),
+            "next": request.build_absolute_uri(f"{request.path}?page={page + 1}&page_size={size}")
+            if more
+            else None,
+            "by_phone": by_phone[start:end],
+            "nearby": nearby[start:end],
         }
         return Response(StoreDuplicatesSerializer(body).data)
 

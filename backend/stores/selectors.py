@@ -1,11 +1,12 @@
 """Reads of stores: stores around a point, and stores that look like duplicates."""
 
 import difflib
+import heapq
 import math
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection
 from django.db.models import (
     Count,
     ExpressionWrapper,
@@ -18,6 +19,7 @@ from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
 
 from accounts.models import User
 from accounts.scope import scope_filter
+from fieldline.conf import fieldline_settings
 from stores.models import Store
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -111,50 +113,76 @@ def duplicate_nearby_pairs(
     actor: User,
     radius_m: float = DUPLICATE_RADIUS_M,
     min_similarity: float = DUPLICATE_NAME_SIMILARITY,
+    max_candidates: int | None = None,
 ) -> list[NearbyDuplicate]:
     """Pairs of live stores in the actor's scope within `radius_m` whose names are alike.
 
-    One self-join on a bounding box (latitude band, longitude band widened by the
-    latitude) finds the candidate pairs in SQL; only those are measured exactly and have
-    their names compared.
+    Blocking, so that the work grows with the number of stores and not with its square:
+    one query reads each store's id, place and name; stores are put in grid cells of
+    `radius_m` (latitude bands, longitude widened by the latitude), and each store is
+    measured only against the stores of its own and the 8 neighbouring cells, and has
+    its name compared with at most `max_candidates` of them, the nearest (by name key
+    first: same first letters, then distance). 300 similar prospects on one spot are
+    300 x max_candidates name comparisons, not 45,000.
     """
-    scoped_sql, scoped_params = live_stores(actor=actor).values("pk").query.sql_with_params()
-    table = connection.ops.quote_name(Store._meta.db_table)
-    lat_delta = math.degrees(radius_m / EARTH_RADIUS_M)
-    # Longitude degrees shrink with latitude: the band widens by 1 / cos(lat), floored.
-    cos_lat = "(CASE WHEN COS(RADIANS(a.lat)) < 1e-6 THEN 1e-6 ELSE COS(RADIANS(a.lat)) END)"
-    sql = (
-        f"SELECT a.id, b.id FROM {table} a JOIN {table} b"  # noqa: S608
-        " ON a.id < b.id"
-        " AND b.lat BETWEEN a.lat - %s AND a.lat + %s"
-        f" AND b.lon BETWEEN a.lon - %s / {cos_lat} AND a.lon + %s / {cos_lat}"
-        f" WHERE a.id IN ({scoped_sql}) AND b.id IN ({scoped_sql})"
-    )
-    params = [lat_delta, lat_delta, lat_delta, lat_delta, *scoped_params, *scoped_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        candidates = cursor.fetchall()
-    if not candidates:
+    limit = max_candidates or fieldline_settings.DUPLICATES_MAX_CANDIDATES
+    rows = list(live_stores(actor=actor).values_list("pk", "lat", "lon", "name"))
+    if len(rows) < 2:
         return []
-    ids = {pk for pair in candidates for pk in pair}
-    stores = {str(store.pk): store for store in Store.objects.filter(pk__in=ids)}
-    pairs = []
-    for first_id, second_id in candidates:
-        first, second = stores[_uuid_text(first_id)], stores[_uuid_text(second_id)]
-        distance = great_circle_m(first.lat, first.lon, second.lat, second.lon)
-        if distance > radius_m:
-            continue
-        similarity = name_similarity(first.name, second.name)
-        if similarity >= min_similarity:
-            pairs.append(
-                NearbyDuplicate(
-                    first=first,
-                    second=second,
-                    distance_m=distance,
-                    name_similarity=similarity,
-                )
-            )
-    return sorted(pairs, key=lambda pair: (pair.distance_m, str(pair.first.pk)))
+    lat_step = math.degrees(radius_m / EARTH_RADIUS_M)
+    # One longitude width for all cells, wide enough at the stores' highest latitude.
+    widest = max(abs(row[1]) for row in rows) + lat_step
+    lon_step = lat_step / max(math.cos(math.radians(min(widest, 90.0))), 1e-6)
+    cells: dict[tuple[int, int], list[tuple[Any, float, float, str]]] = {}
+    for row in rows:
+        cells.setdefault(_cell(row[1], row[2], lat_step, lon_step), []).append(row)
+    pairs_found: dict[tuple[Any, Any], tuple[float, float]] = {}
+    for pk, lat, lon, name in rows:
+        row_lat, row_lon = _cell(lat, lon, lat_step, lon_step)
+        key = _name_key(name)
+        near = []
+        for dlat in (-1, 0, 1):
+            for dlon in (-1, 0, 1):
+                for other in cells.get((row_lat + dlat, row_lon + dlon), ()):
+                    if other[0] == pk:
+                        continue
+                    distance = great_circle_m(lat, lon, other[1], other[2])
+                    if distance <= radius_m:
+                        near.append((_name_key(other[3]) != key, distance, str(other[0]), other))
+        for _, distance, _, other in heapq.nsmallest(limit, near):
+            pair = (pk, other[0]) if str(pk) < str(other[0]) else (other[0], pk)
+            if pair in pairs_found:
+                continue
+            similarity = name_similarity(name, other[3])
+            if similarity >= min_similarity:
+                pairs_found[pair] = (distance, similarity)
+    if not pairs_found:
+        return []
+    ids = {pk for pair in pairs_found for pk in pair}
+    stores = {store.pk: store for store in Store.objects.filter(pk__in=ids)}
+    pairs = [
+        NearbyDuplicate(
+            first=stores[first_id],
+            second=stores[second_id],
+            distance_m=distance,
+            name_similarity=similarity,
+        )
+        for (first_id, second_id), (distance, similarity) in pairs_found.items()
+    ]
+    return sorted(
+        pairs, key=lambda pair: (pair.distance_m, str(pair.first.pk), str(pair.second.pk))
+    )
+
+
+def _cell(lat: float, lon: float, lat_step: float, lon_step: float) -> tuple[int, int]:
+    """A grid cell at least the radius wide both ways: two stores within the radius are
+    in the same or adjacent cells."""
+    return math.floor(lat / lat_step), math.floor(lon / lon_step)
+
+
+def _name_key(name: str) -> str:
+    """A blocking key: the first three letters or digits of a name, case folded."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())[:3]
 
 
 def _uuid_text(value) -> str:

@@ -189,8 +189,22 @@ class NearbyDuplicateSerializer(serializers.Serializer):
 
 
 class StoreDuplicatesSerializer(serializers.Serializer):
+    count_by_phone = serializers.IntegerField()
+    count_nearby = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
     by_phone = PhoneDuplicatesSerializer(many=True)
     nearby = NearbyDuplicateSerializer(many=True)
+
+
+class DuplicatesPageSerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    page_size = serializers.IntegerField(min_value=1, required=False)
+
+    def validate_page_size(self, value: int) -> int:
+        most = self.context["max_page_size"]
+        if value > most:
+            raise serializers.ValidationError(f"At most {most}.")
+        return value
 
 
 class StoreMergeRequestSerializer(serializers.Serializer):

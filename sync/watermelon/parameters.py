@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from accounts.models import User
+from fieldline.inputs import text_problem
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEVICE_ID = 64
@@ -102,6 +103,6 @@ def device_id_for(*, user: User, given: str | None) -> str:
     """The device a request speaks for; one per user when the app does not say."""
     if not given:
         return f"watermelon-{user.pk}"
-    if len(given) > MAX_DEVICE_ID:
+    if len(given) > MAX_DEVICE_ID or text_problem(given) is not None:
         raise WatermelonInvalid({"device_id": [f"At most {MAX_DEVICE_ID} characters."]})
     return given

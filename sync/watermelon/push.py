@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from accounts.scope import scope_filter
+from fieldline.inputs import json_problems, safe_label
 from sync.batch import apply_mutations
 from sync.merge import LoggedChange, Status, canonical_set, values_at, version_before
 from sync.models import ChangeLog, ChangeSource
@@ -49,6 +50,10 @@ class PushedRow:
     kind: Kind
     values: Mapping[str, Any] = field(default_factory=dict)
     version: int | None = None  # the `version` column the phone holds, if it has one
+
+
+class WatermelonTooLarge(Exception):
+    """More records than one push may hold (the protocol push's cap): a 413."""
 
 
 @dataclass(frozen=True)
@@ -161,8 +166,15 @@ def push_changes(
     last_pulled_at: int | None,
     device_id: str,
     chunk_size: int,
+    max_mutations: int,
 ) -> PushOutcome:
     """Apply a WatermelonDB push; see the module docstring for how rows become mutations."""
+    rows_sent = count_rows(body)
+    if rows_sent > max_mutations:
+        raise WatermelonTooLarge(
+            f"A push holds at most {max_mutations} records; this one has {rows_sent}. "
+            "Push in parts of at most that many."
+        )
     check_push_timestamp(last_pulled_at)
     rows, refused, unknown = parse_push(body)
     planned = plan_mutations(
@@ -218,12 +230,14 @@ def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal], Unknown]:
     unknown_tables: list[str] = []
     unknown_columns: dict[str, tuple[str, ...]] = {}
     known = 0
-    for table, change_set in changes.items():
+    for index, (table, change_set) in enumerate(changes.items()):
         lists = change_set if isinstance(change_set, dict) else {}
         if not isinstance(change_set, dict) or any(
             not isinstance(lists.get(kind, []), list) for kind in KINDS
         ):
-            raise WatermelonInvalid({str(table): ["Lists `created`, `updated`, `deleted`."]})
+            raise WatermelonInvalid(
+                {safe_label(table, index): ["Lists `created`, `updated`, `deleted`."]}
+            )
         spec = tables.get(table)
         if spec is None:
             unknown_tables.append(str(table))
@@ -246,20 +260,48 @@ def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal], Unknown]:
             for raw in lists.get(kind, []):
                 raw_id = raw.get("id", "") if isinstance(raw, dict) else raw
                 record_id = parse_uuid(raw_id)
+                shown_id = str(record_id) if record_id else _id_label(raw_id)
                 if spec is None:
-                    refused.append(Refusal(str(table), str(raw_id), {"detail": "Unknown table."}))
+                    label = safe_label(table, index)
+                    refused.append(Refusal(label, shown_id, {"detail": "Unknown table."}))
                 elif record_id is None or (kind != "deleted" and not isinstance(raw, dict)):
-                    refused.append(Refusal(table, str(raw_id), {"id": ["A UUID is required."]}))
+                    refused.append(Refusal(table, shown_id, {"id": ["A UUID is required."]}))
                 elif kind == "deleted":
                     rows.append(PushedRow(table, spec, record_id, kind))
                 else:
+                    # The one input check (fieldline.inputs), per row: a value no column
+                    # can hold refuses this row, never the push.
                     values, errors = column_values(spec=spec, raw=raw)
+                    errors = json_problems(raw) or errors or json_problems(values)
                     if errors:
                         refused.append(Refusal(table, str(record_id), errors))
                     else:
                         rows.append(PushedRow(table, spec, record_id, kind, values, _version(raw)))
     unknown = Unknown(tables=tuple(unknown_tables), columns=unknown_columns, known_tables=known)
     return rows, refused, unknown
+
+
+def _id_label(raw_id: Any) -> str:
+    """A refused row's id as the answer repeats it: as sent when short and clean."""
+    if isinstance(raw_id, str) and safe_label(raw_id, 0) == raw_id:
+        return raw_id
+    return "(invalid id)"
+
+
+def count_rows(body: Any) -> int:
+    """How many records a push body holds (its mutations, before any is read)."""
+    changes = body.get("changes") if isinstance(body, dict) else None
+    if not isinstance(changes, dict):
+        changes = body
+    if not isinstance(changes, dict):
+        return 0
+    return sum(
+        len(lists.get(kind))
+        for lists in changes.values()
+        if isinstance(lists, dict)
+        for kind in KINDS
+        if isinstance(lists.get(kind), list)
+    )
 
 
 def column_values(

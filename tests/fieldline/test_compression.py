@@ -163,3 +163,58 @@ def test_inflated_body_at_the_limit_passes_and_one_byte_more_does_not():
     assert gunzip_limited(gzip.compress(body), limit=1000) == body
     with pytest.raises(BodyTooLarge):
         gunzip_limited(gzip.compress(body + b"x"), limit=1000)
+
+
+# --- one body limit per path ---------------------------------------------------------------
+
+
+@pytest.fixture
+def limits(settings):
+    """A small default limit and a larger one on the WatermelonDB path, as in production
+    (5 MiB and 20 MB) but small enough to test at the edge."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.FIELDLINE = {
+        **settings.FIELDLINE,
+        "BODY_LIMITS": {**settings.FIELDLINE["BODY_LIMITS"], "/api/sync/watermelon": 5000},
+    }
+    return 5000
+
+
+def padded_push(size: int) -> bytes:
+    head = b'{"changes": {"stores": {"created": [], "updated": [], "deleted": []}}, "pad": "'
+    tail = b'"}'
+    return head + b"x" * (size - len(head) - len(tail)) + tail
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_the_path_limit_is_the_limit_at_its_edge(client_for, world, limits, gzipped):
+    """Regression: the documented WatermelonDB limit (20 MB) was Django's 5 MiB in fact."""
+    client = client_for("rep_north")
+    url = "/api/sync/watermelon?last_pulled_at=null"
+    for size, expected in ((limits, 200), (limits + 1, 413)):
+        body = padded_push(size)
+        assert len(body) == size
+        headers = {}
+        if gzipped:
+            body = gzip.compress(body)
+            headers["HTTP_CONTENT_ENCODING"] = "gzip"
+        response = client.post(url, body, content_type="application/json", **headers)
+        assert response.status_code == expected, (size, response.content[:200])
+
+
+@pytest.mark.django_db
+def test_other_paths_keep_the_default_limit(client_for, world, limits):
+    response = client_for("rep_north").post(
+        "/api/sync/push", padded_push(1001), content_type="application/json"
+    )
+    assert response.status_code == 413
+
+
+@pytest.mark.django_db
+def test_a_watermelon_push_between_5_and_20_mb_is_read(client_for, world):
+    body = padded_push(6 * 1024 * 1024)
+    response = client_for("rep_north").post(
+        "/api/sync/watermelon?last_pulled_at=null", body, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content[:200]

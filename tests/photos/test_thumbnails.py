@@ -213,3 +213,82 @@ def test_thumbnails_go_to_s3_compatible_storage(s3, client_for, world):
     assert Image.open(io.BytesIO(stored["Body"].read())).size == (213, 320)
     assert thumbnail_of(client, photo).size == (213, 320)
     assert default_storage.exists(f"photos/{photo}")
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header declares width x height (a 12,000 x 12,000 PNG of 445 KB took
+    1.1 GB to thumbnail); what follows the header is irrelevant: it must never be decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1024)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+HUGE = png_header_only(12_000, 12_000)
+
+
+def test_an_image_over_the_pixel_limit_is_refused_on_upload(media, client_for, world):
+    client = client_for("rep_north")
+    photo = new_photo(world, HUGE, content_type="image/png")
+
+    response = client.put(f"/api/photos/{photo}/content", data=HUGE, content_type="image/png")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "too_many_pixels"
+    assert not default_storage.exists(f"photos/{photo}")
+
+
+def test_an_image_over_the_pixel_limit_is_never_decoded_for_a_thumbnail(media, world, monkeypatch):
+    """Bytes already stored (an earlier limit, another path) get no thumbnail, and the
+    decoder is never started."""
+    from photos import imaging
+    from surveys.models import Photo
+
+    photo_id = new_photo(world, HUGE, content_type="image/png")
+    name = default_storage.save(f"photos/{photo_id}", io.BytesIO(HUGE))
+    Photo.objects.filter(pk=photo_id).update(
+        content=name, size_bytes=len(HUGE), uploaded_at="2026-12-01T09:00:00Z"
+    )
+
+    def never(**kwargs):
+        raise AssertionError("decoded an image over the pixel limit")
+
+    monkeypatch.setattr(imaging, "thumbnail_in_worker", never)
+    monkeypatch.setattr("photos.thumbnails.thumbnail_in_worker", never)
+
+    assert photo_thumbnail_make(photo_id=photo_id) == ThumbnailOutcome.UNDECODABLE
+    assert "pixels" in PhotoThumbnail.objects.get(photo_id=photo_id).error
+
+
+def test_the_worker_refuses_what_exceeds_its_memory_limit():
+    from photos.imaging import ImageRefused, thumbnail_in_worker
+
+    out = io.BytesIO()
+    Image.new("RGB", (6000, 6000), RED).save(out, format="PNG")  # 120 KB, 108 MB decoded
+    data = out.getvalue()
+    with pytest.raises(ImageRefused):
+        thumbnail_in_worker(
+            data=data,
+            max_edge=320,
+            quality=85,
+            max_pixels=50_000_000,
+            max_memory_bytes=128 * 1024 * 1024,
+            timeout_s=30,
+        )
+    made = thumbnail_in_worker(
+        data=data,
+        max_edge=320,
+        quality=85,
+        max_pixels=50_000_000,
+        max_memory_bytes=1024 * 1024 * 1024,
+        timeout_s=30,
+    )
+    assert max(made.width, made.height) == 320

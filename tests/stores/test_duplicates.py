@@ -1,5 +1,8 @@
 """Duplicate stores: found by phone or by place and name, merged keeping every record."""
 
+import time
+import uuid
+
 import pytest
 
 from stores.models import Store
@@ -72,7 +75,13 @@ def test_hq_sees_every_region(client_for, duplicates):
 def test_a_region_without_duplicates_has_none(client_for, duplicates):
     body = client_for("manager_south").get("/api/stores/duplicates").json()
 
-    assert body == {"by_phone": [], "nearby": []}
+    assert body == {
+        "count_by_phone": 0,
+        "count_nearby": 0,
+        "next": None,
+        "by_phone": [],
+        "nearby": [],
+    }
 
 
 def test_deleted_stores_are_not_duplicates(client_for, duplicates):
@@ -240,3 +249,59 @@ def test_a_failure_half_way_leaves_nothing_merged(client_for, world, monkeypatch
     assert response.status_code == 500
     assert_nothing_merged(world, before)
     assert Store.objects.get(pk=world["rep_north_2"]["store"]).merged_into is None
+
+
+def similar_prospects(people, count: int) -> None:
+    """`count` prospects a rep entered on one spot with near-identical names."""
+    from sync.bulk import bulk_create_records
+
+    rep = people["rep_north"]
+    bulk_create_records(
+        entity="store",
+        rows=[
+            {
+                "id": uuid.uuid4(),
+                "name": f"Kiosk am Markt {index}",
+                "phone": "",
+                "lat": 53.55 + (index % 17) * 0.00001,
+                "lon": 9.99 + (index % 13) * 0.00001,
+                "region": rep.region_id,
+                "owner": rep.pk,
+            }
+            for index in range(count)
+        ],
+    )
+
+
+def test_300_similar_prospects_are_bounded_and_paginated(client_for, people, settings):
+    """Regression: 300 similar prospects made this answer quadratic and unbounded (32 s,
+    35 MB measured in production settings). Now each store is compared with at most
+    DUPLICATES_MAX_CANDIDATES neighbours and the answer comes in pages."""
+    similar_prospects(people, 300)
+    client = client_for("manager_north")
+
+    started = time.perf_counter()
+    response = client.get("/api/stores/duplicates")
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    most = settings.FIELDLINE["DUPLICATES_MAX_CANDIDATES"]
+    assert 300 <= body["count_nearby"] <= 300 * most
+    assert len(body["nearby"]) == settings.FIELDLINE["DUPLICATES_PAGE_SIZE"]
+    assert body["next"] is not None
+    assert len(response.content) < 200_000
+    assert elapsed < 10
+    print(f"\nduplicates, 300 similar prospects: {elapsed:.2f} s, {len(response.content)} bytes")
+
+    pages, url, seen = 0, "/api/stores/duplicates?page_size=200", 0
+    while url:
+        page = client.get(url).json()
+        seen += len(page["nearby"])
+        url, pages = page["next"], pages + 1
+    assert seen == body["count_nearby"]
+
+
+@pytest.mark.parametrize("query", ["page=0", "page_size=201", "page=x", "page_size=-1"])
+def test_bad_page_parameters_are_400(client_for, duplicates, query):
+    assert client_for("manager_north").get(f"/api/stores/duplicates?{query}").status_code == 400

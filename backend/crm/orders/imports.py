@@ -11,9 +11,10 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import BinaryIO, TextIO
 
+from fieldline.inputs import parse_count, parse_decimal, text_problem
 from stores.phones import PhoneNumberError, normalize_phone
 
 REQUIRED_COLUMNS = ("order_id", "order_date", "sku", "quantity", "amount")
@@ -24,6 +25,11 @@ MAX_AMOUNT = Decimal("9999999999.99")
 MAX_QUANTITY = 2_147_483_647
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 UPLOAD_BLOCK = 1024 * 1024
+KNOWN_COLUMNS = frozenset((*REQUIRED_COLUMNS, *STORE_COLUMNS))
+AMOUNT_REASONS = {
+    "too large": "amount is too large",
+    "more than 2 decimal places": "amount has more than 2 decimal places",
+}
 
 
 class OrderFileError(ValueError):
@@ -96,6 +102,13 @@ def parse_line(*, line: int, row: dict[str, str | None], today: dt.date) -> Pars
 
     parsed = ParsedLine(line=line, order_id=cell("order_id"))
     reasons = parsed.reasons
+    for name, value in row.items():
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            # The cell is not used further: a NUL would reach the database's lookups.
+            reasons.append(f"{name if name in KNOWN_COLUMNS else 'a cell'}: {problem}")
+            parsed.order_id = ""
+            return parsed
     if None in row:
         reasons.append("more cells than columns")
     if not parsed.order_id:
@@ -134,26 +147,22 @@ def parse_line(*, line: int, row: dict[str, str | None], today: dt.date) -> Pars
     elif len(parsed.sku) > MAX_ID_LENGTH:
         reasons.append(f"sku is longer than {MAX_ID_LENGTH} characters")
 
-    quantity = cell("quantity")
-    if not quantity.isascii() or not quantity.isdigit():
+    # Numbers through the one input check (fieldline.inputs): plain digits, bounded in
+    # length before any conversion, so that a 5,000-digit quantity, `1e999999999` or
+    # `sNaN` is a rejected row, never an error of the whole import.
+    try:
+        parsed.quantity = parse_count(cell("quantity"), max_value=MAX_QUANTITY)
+        if parsed.quantity < 1:
+            raise ValueError("zero")
+    except ValueError:
         reasons.append("quantity is not a whole number of at least 1")
-    else:
-        parsed.quantity = int(quantity)
-        if not 1 <= parsed.quantity <= MAX_QUANTITY:
-            reasons.append("quantity is not a whole number of at least 1")
 
     amount = cell("amount")
     try:
-        parsed.amount = Decimal(amount)
-        if not parsed.amount.is_finite():
-            raise InvalidOperation
-    except InvalidOperation:
-        reasons.append("amount is not a number")
+        parsed.amount = parse_decimal(amount, max_digits=12, decimal_places=2)
+    except ValueError as error:
+        reasons.append(AMOUNT_REASONS.get(str(error), "amount is not a number"))
     else:
         if parsed.amount < 0:
             reasons.append("amount is negative")
-        elif parsed.amount > MAX_AMOUNT:
-            reasons.append("amount is too large")
-        elif parsed.amount != parsed.amount.quantize(Decimal("0.01")):
-            reasons.append("amount has more than 2 decimal places")
     return parsed

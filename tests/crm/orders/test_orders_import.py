@@ -296,3 +296,36 @@ def test_import_orders_command_reports_counts_and_rejections(shops, tmp_path):
         "rows read 6, rejected 1; orders created 4 (5 lines), skipped as already imported 0",
     ]
     assert Order.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_hostile_numbers_and_text_are_row_errors_not_500(client_for, shops):
+    """A 5,000-digit quantity, `1e999999999`, `1e-999999999`, `sNaN` and a NUL in a cell
+    are each a rejected row; the good row beside them is imported."""
+    kiosk = shops["kiosk"]
+    text = HEADER + (
+        f"H-1,{kiosk},,2025-11-02,SALAD,{'9' * 5000},1.00\n"
+        f"H-2,{kiosk},,2025-11-02,SALAD,1,1e999999999\n"
+        f"H-3,{kiosk},,2025-11-02,SALAD,1,1e-999999999\n"
+        f"H-4,{kiosk},,2025-11-02,SALAD,1,sNaN\n"
+        f"H-5,{kiosk},,2025-11-02,SALAD,1,{'1' * 5000}\n"
+        f"H-6\x00,{kiosk},,2025-11-02,SALAD,1,1.00\n"
+        f"H-7,{kiosk},,2025-11-02,SALAD,1e3,1.00\n"
+        f"H-8,{kiosk},,2025-11-02,SALAD,1,1.00\n"
+    )
+
+    response = post_csv(client_for("hq"), text)
+
+    assert response.status_code == 200, response.content[:500]
+    body = response.json()
+    assert body["rows_rejected"] == 7
+    assert body["orders_created"] == 1
+    reasons = {row["line"]: row["reasons"] for row in body["rejected"]}
+    assert reasons[2] == ["quantity is not a whole number of at least 1"]
+    assert reasons[3] == ["amount is not a number"]
+    assert reasons[4] == ["amount is not a number"]
+    assert reasons[5] == ["amount is not a number"]
+    assert reasons[6] == ["amount is too large"]
+    assert reasons[7] == ["order_id: NUL characters are not allowed."]
+    assert "9999" not in response.content.decode()
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["H-8"]
