@@ -36,6 +36,10 @@ def dispatch_detail(request: HttpRequest, pk) -> HttpResponse:
             "cancellable": sum(counts[s] for s in CANCELLABLE),
             "tasks": dispatch_task_list(dispatch=dispatch)[:TASKS_SHOWN],
             "shown": TASKS_SHOWN,
+            "filter_items": [
+                (name, ", ".join(map(str, value)) if isinstance(value, list) else value)
+                for name, value in dispatch.store_filter.items()
+            ],
         },
     )
 

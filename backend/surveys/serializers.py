@@ -193,9 +193,22 @@ REASON_KEYS = (*SurveyWireSerializer.Meta.fields, "photos", "gps", "general")
 class SurveyReviewInputSerializer(StrictSerializer):
     verdict = StrictChoiceField(choices=ReviewVerdict.choices)
     reasons = serializers.DictField(
-        child=choice_list(ReviewReason.choices), required=False, default=dict
+        child=choice_list(ReviewReason.choices),
+        required=False,
+        default=dict,
+        help_text=(
+            "Why the survey is sent back: {item: [reason, ...]}, the item a survey field, "
+            "`photos`, `gps` or `general` (the whole survey). `has_issues` and `rejected` "
+            "need at least one reason; they reach the rep's fix task."
+        ),
     )
-    comment = StrictCharField(max_length=5000, required=False, default="", allow_blank=True)
+    comment = StrictCharField(
+        max_length=5000,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="For the rep, in the fix task's notes; required with the reason `other`.",
+    )
 
     def validate_reasons(self, value: dict[str, list[str]]) -> dict[str, list[str]]:
         unknown = sorted(set(value) - set(REASON_KEYS))

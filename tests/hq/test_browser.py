@@ -10,15 +10,18 @@ import datetime as dt
 import os
 import re
 import shutil
+import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
 from crm.models import Order
 from hq.views import store_url_pattern
 from reports.selectors import GroupBy, completeness_report
+from stores.models import Store
 from surveys.models import SiteSurvey, SurveyReview
 from sync.models import ChangeLog
 from tasks.models import Dispatch, Task
@@ -73,9 +76,26 @@ def chromium():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+ADDRESSES = {
+    "S1": "Hafenstraße 12, 20459 Hamburg",
+    "S2": "Grindelallee 80, 20146 Hamburg",
+    "S3": "Osterstraße 41, 20259 Hamburg",
+    "S4": "Mönckebergstraße 7, 20095 Hamburg",
+    "S5": "Bahrenfelder Straße 160, 22765 Hamburg",
+    "S6": "Leopoldstraße 33, 80802 München",
+}
+NAMES = {"rep_north": ("Rita", "Nord"), "rep_north_2": ("Nils", "Brandt")}
+
+
 @pytest.fixture
 def scene(people):
-    return scenario.build(people)
+    """The completeness scenario, its stores with addresses and two reps with names."""
+    built = scenario.build(people)
+    for key, address in ADDRESSES.items():
+        Store.objects.filter(pk=built["stores"][key]).update(address=address)
+    for who, (first, last) in NAMES.items():
+        User.objects.filter(pk=people[who].pk).update(first_name=first, last_name=last)
+    return built
 
 
 @pytest.fixture
@@ -112,8 +132,17 @@ def open_page(chromium, live_server):
         context.close()
 
 
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+def wait_until_true(page, expression: str, timeout_s: float = TIMEOUT_MS / 1000) -> None:
+    """Poll a JavaScript expression until it is true. Not `wait_for_function`: the map
+    page's Content-Security-Policy forbids the string evaluation its polling uses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {expression}"
+        page.wait_for_timeout(50)
+
+
+def shot(page, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def report_row(page, group: str) -> list[str]:
@@ -190,7 +219,8 @@ def test_the_map_clusters_stores_and_a_popup_links_the_store(scene, people, open
 
     kiosk_4 = str(scene["stores"]["S4"])
     assert "Kiosk 4" in popup.inner_text()
-    assert popup.locator("dd.owner").inner_text() == people["rep_north"].username
+    # The scene gives rep-north-1 a name: "Rita Nord (rep-north-1)".
+    assert people["rep_north"].username in popup.locator("dd.owner").inner_text()
     assert popup.locator("dd.survey").inner_text() == "none"
     link = popup.locator("a.store-link")
     assert link.get_attribute("href") == store_url_pattern().replace("{id}", kiosk_4)
@@ -355,10 +385,8 @@ def review_scene(scene, people, media):
 
 
 def natural_width(page, selector: str) -> int:
-    page.wait_for_function(
-        "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth }",
-        arg=selector,
-    )
+    loaded = f"(i => !!(i && i.complete && i.naturalWidth))(document.querySelector({selector!r}))"
+    wait_until_true(page, loaded)
     return page.eval_on_selector(selector, "img => img.naturalWidth")
 
 
@@ -372,14 +400,14 @@ def test_review_page_shows_photos_and_requires_a_reason(review_scene, people, op
     # The thumbnail is shown; a click shows the photo at full size.
     photo = f'#photos a.photo[href="/hq/photos/{review_scene["photo"]}/content"]'
     assert natural_width(page, f"{photo} img") == 320  # 1200 x 900 → 320 x 240
-    assert page.inner_text("#captured-by") == "rep-north-1"
+    assert page.inner_text("#captured-by") == "Rita Nord"  # rep-north-1 by name
     assert "outside the geofence" in page.inner_text("#distance")
     assert page.locator("#previous a").count() == 2  # surveys A and B of Kiosk 1
     shot(page, "review-survey-laptop")
     page.click(photo)
     page.wait_for_selector("#photo-viewer[open]")
     assert natural_width(page, "#photo-viewer img") == 1200
-    shot(page, "review-photo-full-size")
+    shot(page, "review-photo-full-size", full_page=False)  # the dialog covers the screen
     page.keyboard.press("Escape")
     page.wait_for_selector("#photo-viewer:not([open])", state="attached")
 

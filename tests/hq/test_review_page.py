@@ -214,3 +214,13 @@ def test_the_last_verdict_of_the_queue_goes_back_to_the_queue(scene, people):
     response = client.post(f"/hq/surveys/{queue[-1]}/", {"verdict": "approved"})
 
     assert response["Location"] == "/hq/review/"
+
+
+def test_a_survey_without_template_or_position_still_reads(scene, people):
+    # H: a school survey (no template for schools), taken without a GPS fix.
+    html = page(people, scene["surveys"]["H"])
+
+    assert "none for this trade area" in html
+    assert '<p id="distance" class="error">No GPS position recorded.</p>' in html
+    assert 'class="missing"' not in html
+    assert '<dd id="score">–</dd>' in html
