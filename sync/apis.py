@@ -45,6 +45,12 @@ class MutationResultSerializer(serializers.Serializer):
     record = serializers.DictField(required=False, allow_null=True)
     conflicts = serializers.ListField(child=serializers.DictField(), required=False)
     errors = serializers.DictField(required=False)
+    replayed = serializers.BooleanField(
+        required=False,
+        help_text="Present and true when this mutation id was answered before (in an "
+        "earlier push or earlier in this one): the first answer, given again; nothing was "
+        "applied now.",
+    )
 
 
 class PushResponseSerializer(serializers.Serializer):

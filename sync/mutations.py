@@ -37,6 +37,9 @@ class MutationResult:
     errors: dict[str, Any] | None = None
     # Why a rejection happened, for REST status codes: "invalid", "not_found", "forbidden".
     reason: str = ""
+    # The answer of an earlier push with the same mutation id, given again: nothing was
+    # applied this time (a developer re-sending a fixed id learns why nothing changed).
+    replayed: bool = False
 
     def as_wire(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -49,6 +52,8 @@ class MutationResult:
             body["record"] = self.record
             if self.conflicts:
                 body["conflicts"] = list(self.conflicts)
+        if self.replayed:
+            body["replayed"] = True
         return body
 
 

@@ -17,3 +17,6 @@ if "replica_mirror" not in DATABASES:  # noqa: F405
         **DATABASES["default"],  # noqa: F405
         "TEST": {"MIRROR": "default"},
     }
+
+# No base map in tests: the HQ map makes no request to a tile server (or any other host).
+FIELDLINE = {**FIELDLINE, "MAP_TILES_URL": ""}  # noqa: F405
