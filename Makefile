@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) backend/manage.py
 export PYTHONDONTWRITEBYTECODE := 1
-# Two workers: the machines this runs on have two cores.
-PYTEST_ARGS ?= -n 2
+# Two workers: the machines this runs on have two cores. Tests of one xdist group run on
+# one worker (the replica tests share one temporary primary and standby).
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: demo test test-fast install lint format schema bench clean browser pgbouncer test-replica fuzz
 

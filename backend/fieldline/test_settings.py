@@ -10,8 +10,6 @@ os.environ["DEBUG"] = "true"
 
 from fieldline.settings import *  # noqa: E402, F403
 
-# No base map in tests: the HQ map makes no request to a tile server (or any other host).
-FIELDLINE = {**FIELDLINE, "MAP_TILES_URL": ""}  # noqa: F405
 # A replica alias that is the test database itself (Django's test mirror), for the tests
 # of the read routing: they name it in settings.DATABASE_REPLICAS; otherwise unused.
 if "replica_mirror" not in DATABASES:  # noqa: F405
@@ -19,3 +17,6 @@ if "replica_mirror" not in DATABASES:  # noqa: F405
         **DATABASES["default"],  # noqa: F405
         "TEST": {"MIRROR": "default"},
     }
+
+# No base map in tests: the HQ map makes no request to a tile server (or any other host).
+FIELDLINE = {**FIELDLINE, "MAP_TILES_URL": ""}  # noqa: F405

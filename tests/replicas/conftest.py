@@ -31,6 +31,8 @@ def pytest_collection_modifyitems(config, items):
         if "tests/replicas/" in str(item.fspath):
             item.add_marker(pytest.mark.replica)
             item.add_marker(pytest.mark.live)
+            # One worker runs them all, on one temporary cluster (make test: --dist loadgroup).
+            item.add_marker(pytest.mark.xdist_group("replica"))
 
 
 @dataclass

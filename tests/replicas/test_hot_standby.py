@@ -47,8 +47,10 @@ class Alternating:
         self.clients = [LiveClient(url, token=token) for url in urls]
         self.turn = itertools.cycle(range(len(urls)))
         self.last: Any = None
+        self.last_sent = 0.0
 
     def _next(self) -> LiveClient:
+        self.last_sent = time.monotonic()
         return self.clients[next(self.turn)]
 
     def _seen(self, response):
@@ -249,7 +251,7 @@ def test_standby_stopped_mid_run_reads_fall_back_with_no_error(
         ]
     for _, phone in phones:
         phone.pull()
-    stop_after = threading.Event()
+    stopped_at: list[float] = []
     errors: list[BaseException] = []
     served_after_stop: Counter = Counter()
 
@@ -262,7 +264,8 @@ def test_standby_stopped_mid_run_reads_fall_back_with_no_error(
                     phone.update("survey", rng.choice(surveys), notes=f"n{rng.random()}")
                 phone.push()
                 phone.pull(limit=rng.choice([5, 1000]))
-                if stop_after.is_set():
+                if stopped_at and phone.client.last_sent > stopped_at[0]:
+                    # Sent once the standby was down: answered from the primary.
                     served_after_stop[phone.client.last.headers.get(READ_FROM)] += 1
                 time.sleep(0.05)
         except BaseException as error:  # noqa: BLE001
@@ -275,7 +278,7 @@ def test_standby_stopped_mid_run_reads_fall_back_with_no_error(
         thread.start()
     time.sleep(0.8)
     cluster.stop_standby()
-    stop_after.set()
+    stopped_at.append(time.monotonic())
     for thread in threads:
         thread.join(timeout=120)
     try:
