@@ -22,6 +22,8 @@ install: $(VENV)/.installed
 # The demo runs with DEBUG on (the settings default to off): its built-in key, its
 # inline jobs and runserver's static files are for trying Fieldline out only.
 demo: export DEBUG := true
+# The demo's stores are in Hamburg and Munich: its pages show their local time.
+demo: export TIME_ZONE ?= Europe/Berlin
 demo: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --if-empty

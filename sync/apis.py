@@ -47,7 +47,13 @@ class MutationResultSerializer(serializers.Serializer):
     code = serializers.CharField(
         required=False,
         help_text="On some rejections: the rule that refused the mutation "
-        "(e.g. survey_approved, opening_hours_confirmed, task_transition).",
+        "(e.g. survey_approved, opening_hours_denied, task_transition).",
+    )
+    replayed = serializers.BooleanField(
+        required=False,
+        help_text="Present and true when this mutation id was answered before (in an "
+        "earlier push or earlier in this one): the first answer, given again; nothing was "
+        "applied now.",
     )
 
 

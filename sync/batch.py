@@ -17,6 +17,7 @@ import gc
 import threading
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -170,7 +171,8 @@ class Batch:
             if mutation.mutation_id in replays:
                 results.append(replays[mutation.mutation_id])
             elif mutation.mutation_id in self.answered:
-                results.append(self.answered[mutation.mutation_id])
+                # The same id twice in one push: the second is answered as a replay.
+                results.append(replace(self.answered[mutation.mutation_id], replayed=True))
             else:
                 results.append(self.apply(mutation))
         derived = self.derive()
@@ -228,6 +230,7 @@ class Batch:
                 errors=prior.result.get("errors"),
                 reason=prior.result.get("reason", ""),
                 code=prior.result.get("code", ""),
+                replayed=True,
             )
         return replays
 

@@ -39,6 +39,9 @@ class MutationResult:
     reason: str = ""
     # A rule's own name for a rejection (e.g. "survey_approved"), for clients to act on.
     code: str = ""
+    # The answer of an earlier push with the same mutation id, given again: nothing was
+    # applied this time (a developer re-sending a fixed id learns why nothing changed).
+    replayed: bool = False
 
     def as_wire(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -53,6 +56,8 @@ class MutationResult:
             body["record"] = self.record
             if self.conflicts:
                 body["conflicts"] = list(self.conflicts)
+        if self.replayed:
+            body["replayed"] = True
         return body
 
 

@@ -26,6 +26,7 @@ LAYERS = (
     "tasks",
     "visits",
     "photos",
+    "planning",
     "crm",
     "reports",
     "hq",

@@ -253,6 +253,18 @@ class FieldlineSettings:
     APP_CONNECT_SRC: list[str] = field(default_factory=list)
     # HQ map: a store whose latest survey scores below this is drawn as "poor".
     MAP_SCORE_POOR_BELOW: float = 0.5
+    # HQ map base layer: a tile URL template ({z}/{x}/{y}, optionally {s} and {r}) and the
+    # attribution its provider asks for (HTML, shown in the map's corner), at most
+    # MAP_TILES_MAX_ZOOM. OpenStreetMap's standard tiles by default (mind their usage
+    # policy: a busy deployment points this at its own or a commercial tile server);
+    # empty: no base map and no request to any other host (the tests).
+    MAP_TILES_URL: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    MAP_TILES_ATTRIBUTION: str = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    )
+    MAP_TILES_MAX_ZOOM: int = 19
+    # The currency of order amounts (ISO 4217), shown with every amount on the HQ pages.
+    CURRENCY: str = "EUR"
     # HQ analytics: the daily orders chart covers this many days.
     ANALYTICS_CHART_DAYS: int = 28
     # Keys of settings.FIELDLINE not declared above, as given.

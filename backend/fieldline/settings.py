@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "fieldline.compression.CompressionMiddleware",
     "sync.device_middleware.DeviceHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "fieldline.locale.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -147,8 +148,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Stored times are UTC (USE_TZ); pages show them in TIME_ZONE, the deployment's local
+# time (`make demo`: Europe/Berlin). The HQ pages speak English and German: the browser's
+# Accept-Language picks one, the language menu (set_language) overrides it.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English with a 24-hour clock and ISO dates (fieldline/formats/en); German as Django has it.
+FORMAT_MODULE_PATH = ["fieldline.formats"]
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 

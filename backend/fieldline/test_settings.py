@@ -9,3 +9,6 @@ import os
 os.environ["DEBUG"] = "true"
 
 from fieldline.settings import *  # noqa: E402, F403
+
+# No base map in tests: the HQ map makes no request to a tile server (or any other host).
+FIELDLINE = {**FIELDLINE, "MAP_TILES_URL": ""}  # noqa: F405

@@ -57,6 +57,8 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
     path("hq/", include("hq.urls")),
+    # The HQ pages' language menu posts to set_language here.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("app/", include("fieldapp.urls")),
     path("", landing, name="landing"),
 ]

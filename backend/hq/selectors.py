@@ -82,6 +82,7 @@ class MapStore:
     score: float | None
     captured_at: dt.datetime | None
     band: str
+    owner: str
 
 
 def map_band(
@@ -100,6 +101,14 @@ def map_band(
     return MapBand.PARTIAL
 
 
+def owner_label(*, username: str | None, first_name: str | None, last_name: str | None) -> str:
+    """A rep by full name where one is recorded, else by user name; "" for no owner."""
+    if not username:
+        return ""
+    full = f"{first_name or ''} {last_name or ''}".strip()
+    return f"{full} ({username})" if full else username
+
+
 def map_stores(*, actor: User) -> list[MapStore]:
     """Every store in scope with the score of its latest survey: one query (the latest
     survey is scored in a subquery, the same expressions as the completeness report)."""
@@ -116,7 +125,17 @@ def map_stores(*, actor: User) -> list[MapStore]:
             latest_captured_at=Subquery(latest.values("captured_at")[:1]),
         )
         .order_by("pk")
-        .values("id", "name", "region_id", "lat", "lon", "surveyed")
+        .values(
+            "id",
+            "name",
+            "region_id",
+            "lat",
+            "lon",
+            "surveyed",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
         .annotate(score=F("latest_score"), captured_at=F("latest_captured_at"))
     )
     now = timezone.now()
@@ -134,6 +153,11 @@ def map_stores(*, actor: User) -> list[MapStore]:
                 score=row["score"],
                 captured_at=row["captured_at"],
                 now=now,
+            ),
+            owner=owner_label(
+                username=row["owner__username"],
+                first_name=row["owner__first_name"],
+                last_name=row["owner__last_name"],
             ),
         )
         for row in rows.iterator(chunk_size=5000)

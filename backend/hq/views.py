@@ -6,22 +6,28 @@ write goes through the same service as its API endpoint.
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from fieldline.conf import fieldline_settings
 from hq.access import office_required
 from hq.charts import bar_chart, line_chart
+from hq.csp import map_policy
 from hq.forms import AnalyticsForm, DispatchForm, ExportForm, ReviewForm
 from hq.selectors import (
     MapBand,
+    MapStore,
     map_stores,
     order_days,
     segment_sizes,
@@ -73,13 +79,65 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 @office_required
 def store_map(request: HttpRequest) -> HttpResponse:
-    return render(request, "hq/map.html", {"legend": MapBand.LEGEND})
+    conf = fieldline_settings
+    response = render(
+        request,
+        "hq/map.html",
+        {
+            "legend": MapBand.LEGEND,
+            "tiles": {
+                "url": conf.MAP_TILES_URL,
+                "attribution": conf.MAP_TILES_ATTRIBUTION,
+                "max_zoom": conf.MAP_TILES_MAX_ZOOM,
+            },
+            "labels": {
+                "stores": gettext("%(count)s stores."),
+                "one_store": gettext("1 store."),
+                "failed": gettext("The stores could not be loaded (%(error)s)."),
+                "all": gettext("all"),
+                "owner": gettext("Owner"),
+                "last_survey": gettext("Last survey"),
+                "open": gettext("Open the store"),
+                "cluster": gettext("%(count)s stores here: zoom in"),
+            },
+        },
+    )
+    response["Content-Security-Policy"] = map_policy()
+    return response
+
+
+STORE_PLACEHOLDER = uuid.UUID(int=0)
+
+
+def store_url_pattern() -> str:
+    """Where a store's link goes, with `{id}` for its id: its HQ page, or the admin's where
+    there is none."""
+    try:
+        url = reverse("hq:store", args=[STORE_PLACEHOLDER])
+    except NoReverseMatch:
+        url = reverse("admin:stores_store_change", args=[STORE_PLACEHOLDER])
+    return url.replace(str(STORE_PLACEHOLDER), "{id}")
+
+
+def survey_label(store: MapStore) -> str:
+    """The popup's "last survey": when (local time) and how complete, in words."""
+    if store.captured_at is None:
+        return gettext("none")
+    when = date_format(timezone.localtime(store.captured_at), "SHORT_DATETIME_FORMAT")
+    if store.score is None:
+        return gettext("%(when)s, no template to score it") % {"when": when}
+    return gettext("%(when)s, %(score)s %% complete") % {
+        "when": when,
+        "score": number_format(round(store.score * 100)),
+    }
 
 
 @require_GET
 @office_required
 def store_map_data(request: HttpRequest) -> JsonResponse:
-    """The map's stores as GeoJSON, with the band each is coloured by."""
+    """The map's stores as GeoJSON, with the band each is coloured by and what its popup
+    says (owner, last survey and its score, a link to the store)."""
+    pattern = store_url_pattern()
     features = [
         {
             "type": "Feature",
@@ -88,9 +146,12 @@ def store_map_data(request: HttpRequest) -> JsonResponse:
             "properties": {
                 "name": store.name,
                 "region": store.region,
+                "owner": store.owner,
                 "score": store.score,
                 "captured_at": store.captured_at.isoformat() if store.captured_at else None,
+                "survey": survey_label(store),
                 "band": store.band,
+                "url": pattern.replace("{id}", str(store.id)),
             },
         }
         for store in map_stores(actor=request.user)

@@ -21,7 +21,7 @@ from surveys.serializers import (
     SurveyTemplateSerializer,
     SurveyWireSerializer,
 )
-from surveys.services import ReviewRefused, survey_review, survey_template_create
+from surveys.services import ReviewInvalid, ReviewRefused, survey_review, survey_template_create
 from sync.rest import SyncableViewSet
 
 
@@ -68,7 +68,8 @@ class SurveyCompletenessApi(APIView):
 
 class SurveyReviewApi(APIView):
     """Approve a survey, or send it back (has_issues, rejected) with reasons and a comment:
-    the store's owner gets a `review_fix` task."""
+    the store's owner gets a `review_fix` task. Sending back needs at least one reason
+    (per field, or `general` for the whole survey); the reason `other` needs a comment."""
 
     permission_classes = [IsAuthenticated, IsOffice]
 
@@ -79,6 +80,8 @@ class SurveyReviewApi(APIView):
         payload.is_valid(raise_exception=True)
         try:
             review = survey_review(actor=request.user, survey=survey, **payload.validated_data)
+        except ReviewInvalid as error:
+            raise ValidationError(error.errors) from error
         except ReviewRefused as error:
             if error.reason == "not_found":
                 raise Http404 from error

@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from stores.models import LATITUDE_VALIDATORS, LONGITUDE_VALIDATORS, TradeAreaType
 from sync.models import SyncableModel
@@ -223,13 +224,14 @@ class ReviewVerdict(models.TextChoices):
 
 
 class ReviewReason(models.TextChoices):
-    MISSING = "missing", "Missing"
-    IMPLAUSIBLE = "implausible", "Implausible value"
-    OUTDATED = "outdated", "Outdated"
-    WRONG_LOCATION = "wrong_location", "Taken away from the store"
-    PHOTO_UNCLEAR = "photo_unclear", "Photo unclear"
-    PHOTO_MISSING = "photo_missing", "Photo missing"
-    OTHER = "other", "Other"
+    """Why a survey is sent back, per field or for the whole survey (DOMAIN.md's list)."""
+
+    MISSING = "missing", _("Missing")
+    IMPLAUSIBLE = "implausible", _("Implausible value")
+    PHOTO_UNCLEAR = "photo_unclear", _("Photo unclear")
+    WRONG_STORE = "wrong_store", _("Wrong store")
+    OUTSIDE_GEOFENCE = "outside_geofence", _("Taken outside the store's geofence")
+    OTHER = "other", _("Other (say what in the comment)")
 
 
 class SurveyReview(models.Model):

@@ -17,10 +17,11 @@ from typing import Any, Protocol
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from stores.models import Store
-from surveys.models import ReviewVerdict, SiteSurvey, SurveyReview, SurveyTemplate
+from surveys.models import ReviewReason, ReviewVerdict, SiteSurvey, SurveyReview, SurveyTemplate
 from sync.batch import apply_mutations
 from sync.merge import Status
 from sync.models import ChangeSource
@@ -68,6 +69,33 @@ def fix_tasks() -> FixTasks:
     if _fix_tasks is None:
         raise RuntimeError("The tasks app has not installed its fix-task services.")
     return _fix_tasks
+
+
+class ReviewInvalid(Exception):
+    """The verdict breaks a review rule; `errors` says which field and what to do."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def review_rules_check(*, verdict: str, reasons: Mapping[str, Sequence[str]], comment: str) -> None:
+    """A survey sent back (has issues, rejected) names at least one reason, for a field or
+    for the whole survey, so the rep's fix task says what to fix; a reason of `other`
+    says what in the comment. Raises ReviewInvalid; approving needs neither."""
+    errors: dict[str, list[str]] = {}
+    named = [code for codes in reasons.values() for code in codes]
+    if verdict in SENDS_BACK and not named:
+        errors["reasons"] = [
+            gettext(
+                "Name at least one reason (for a field or for the whole survey) when "
+                "sending a survey back, so the rep knows what to fix."
+            )
+        ]
+    if ReviewReason.OTHER in named and not comment.strip():
+        errors["comment"] = [gettext("The reason “other” needs a comment saying what is wrong.")]
+    if errors:
+        raise ReviewInvalid(errors)
 
 
 class ReviewRefused(Exception):
@@ -138,7 +166,9 @@ def survey_review(
 ) -> SurveyReview:
     """Record a verdict on a survey: its review status (synced), the history row, and for
     a survey sent back, a `review_fix` task for the store's owner. Approving a survey
-    closes the fix tasks earlier reviews of it opened."""
+    closes the fix tasks earlier reviews of it opened. A verdict that breaks the review
+    rules (`review_rules_check`) raises ReviewInvalid and changes nothing."""
+    review_rules_check(verdict=verdict, reasons=reasons, comment=comment)
     now = timezone.now()
     (result,) = apply_mutations(
         actor=actor,

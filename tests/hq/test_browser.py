@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hq.views import store_url_pattern
 from reports.selectors import GroupBy, completeness_report
 from surveys.models import SiteSurvey, SurveyReview
 from sync.models import ChangeLog
@@ -130,17 +131,43 @@ def test_hq_logs_in_and_sees_the_real_figures(scene, people, open_page):
     assert page.outside_requests == []
 
 
-def test_the_map_draws_a_marker_per_store(scene, open_page):
+def test_the_map_clusters_stores_and_a_popup_links_the_store(scene, people, open_page):
+    """The five northern stores share an address: one cluster marked 5; the southern one
+    is a marker of its own. A click on the cluster fans its stores out (zooming cannot
+    part them); a store's popup names its owner and last survey and links the store."""
     page = open_page("hq")
+    csp_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            csp_errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     page.click("nav >> text=Map")
     page.wait_for_selector('#map[data-markers="6"]')
 
-    assert page.locator("path.leaflet-interactive.store").count() == 6
+    assert page.inner_text("#map-status") == "6 stores."
+    assert page.locator(".store-cluster").all_inner_texts() == ["5"]
+    assert page.locator("path.leaflet-interactive.store").count() == 1
+    shot(page, "map-hq")
+
+    page.click(".store-cluster")
+    page.wait_for_function("document.querySelectorAll('path.store').length === 6")
     assert page.locator("path.store.band-none").count() == 1
     assert page.locator("path.store.band-stale").count() == 1
-    assert page.inner_text("#map-status") == "6 stores."
-    shot(page, "map-hq")
+    page.locator("path.store.band-none").dispatch_event("click")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+
+    kiosk_4 = str(scene["stores"]["S4"])
+    assert "Kiosk 4" in popup.inner_text()
+    assert popup.locator("dd.owner").inner_text() == people["rep_north"].username
+    assert popup.locator("dd.survey").inner_text() == "none"
+    link = popup.locator("a.store-link")
+    assert link.get_attribute("href") == store_url_pattern().replace("{id}", kiosk_4)
+    shot(page, "map-popup")
     assert page.outside_requests == []
+    assert csp_errors == []
 
 
 def test_approve_a_survey_from_the_review_queue(scene, people, open_page):
@@ -195,7 +222,9 @@ def test_a_manager_sees_only_their_region(scene, open_page):
     assert page.locator('table.figures th:text-is("south")').count() == 0
     page.click("nav >> text=Map")
     page.wait_for_selector('#map[data-markers="5"]')
-    assert page.locator("path.leaflet-interactive.store").count() == 5
+    # While the map zooms to its stores, the clusters of both zoom levels are drawn.
+    page.wait_for_function("document.querySelectorAll('.store-cluster').length === 1")
+    assert page.locator(".store-cluster").all_inner_texts() == ["5"]
     page.click("nav >> text=Review")
     assert page.locator("tr[data-survey]").count() == 7
     assert str(scene["surveys"]["G"]) not in page.content()

@@ -207,7 +207,7 @@ def test_sending_a_survey_back_goes_through_the_review_service(scene, people):
     survey = scene["surveys"]["C"]
     response = browser(people["manager_north"]).post(
         f"/hq/review/{survey}/",
-        {"verdict": "has_issues", "reason": "photo_missing", "comment": "Photo missing"},
+        {"verdict": "has_issues", "reason": "photo_unclear", "comment": "Photo missing"},
     )
 
     assert response.status_code == 302
@@ -219,10 +219,10 @@ def test_sending_a_survey_back_goes_through_the_review_service(scene, people):
     )
     record = SiteSurvey.objects.get(pk=survey)
     assert (record.review_status, record.version) == ("has_issues", 2)
-    assert review.reasons == {"general": ["photo_missing"]}
+    assert review.reasons == {"general": ["photo_unclear"]}
     task = Task.objects.get(pk=review.task_id)
     assert task.type == "review_fix"
-    assert "general: photo_missing" in task.notes
+    assert "general: photo_unclear" in task.notes
 
 
 @pytest.mark.django_db

@@ -124,6 +124,16 @@ def test_manager_of_another_region_gets_404(client_for, survey):
         ({"verdict": "rejected", "reasons": ["missing"]}, "reasons"),
         ({"verdict": "pending"}, "verdict"),
         ({"verdict": "approved", "score": 1}, "score"),
+        # Sent back without a reason: the rep would not know what to fix.
+        ({"verdict": "rejected"}, "reasons"),
+        ({"verdict": "has_issues", "reasons": {}}, "reasons"),
+        ({"verdict": "has_issues", "reasons": {"general": []}}, "reasons"),
+        ({"verdict": "has_issues", "comment": "Redo it."}, "reasons"),
+        # `other` says what in the comment.
+        ({"verdict": "rejected", "reasons": {"general": ["other"]}}, "comment"),
+        ({"verdict": "rejected", "reasons": {"notes": ["other"]}, "comment": "  "}, "comment"),
+        # The old codes are not DOMAIN.md's.
+        ({"verdict": "rejected", "reasons": {"general": ["photo_missing"]}}, "reasons"),
     ],
 )
 def test_bad_reviews_are_400_and_change_nothing(client_for, survey, body, error_key):
@@ -142,8 +152,46 @@ def test_unowned_store_gets_no_task(people, client_for):
     store = create("store", name="Nobody's", lat=53.55, lon=9.99, region="north")
     survey = create("survey", store=store)
 
-    response = review(client_for("manager_north"), survey, "rejected")
+    response = review(
+        client_for("manager_north"), survey, "rejected", reasons={"general": ["wrong_store"]}
+    )
 
     assert response.status_code == 201, response.content
     assert response.json()["task"] is None
     assert Task.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "reasons",
+    [
+        {"general": ["missing", "implausible", "photo_unclear"]},
+        {"gps": ["outside_geofence"], "general": ["wrong_store"]},
+        {"photos": ["photo_unclear"], "area_m2": ["other"]},
+    ],
+)
+def test_every_domain_reason_is_accepted_and_reaches_the_fix_task(
+    people, client_for, survey, reasons
+):
+    response = review(
+        client_for("manager_north"), survey, "has_issues", reasons=reasons, comment="See notes."
+    )
+
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(pk=response.json()["task"])
+    for name, codes in reasons.items():
+        assert f"{name}: {', '.join(codes)}" in task.notes
+    assert "See notes." in task.notes
+
+
+def test_the_review_rules_hold_for_the_service_too(people, survey):
+    """The rules are the service's, not the serializer's: the HQ page calls it directly."""
+    from surveys.services import ReviewInvalid, survey_review
+
+    record = SiteSurvey.objects.get(pk=survey)
+    with pytest.raises(ReviewInvalid) as raised:
+        survey_review(actor=people["manager_north"], survey=record, verdict="rejected", reasons={})
+
+    assert list(raised.value.errors) == ["reasons"]
+    assert SurveyReview.objects.count() == 0
+    assert Task.objects.count() == 0
+    assert SiteSurvey.objects.get(pk=survey).version == 1

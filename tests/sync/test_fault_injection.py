@@ -180,6 +180,8 @@ def test_lost_push_answer_is_replayed_on_retry(postgres_only, live_server, peopl
     phone.client = device_client(live_server.url, rep)
     first = phone.push()
     assert [r["status"] for r in first] == ["applied"] * sent
+    # The server had applied them: the retry's answers are the earlier ones, and say so.
+    assert all(r["replayed"] for r in first)
     assert_exactly_once(phone, survey_id=survey, survey_version=version)
     replay = Phone(phone.client, device_id=phone.device_id, queue=list(phone.history)).push()
     assert replay == first  # the same answer again, nothing applied twice

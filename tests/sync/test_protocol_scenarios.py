@@ -102,6 +102,8 @@ def test_retry_after_a_lost_answer_changes_nothing(phones, world):
     changes_before = ChangeLog.objects.count()
     results = phones["a"].push()
     assert [r["status"] for r in results] == ["applied", "applied"]
+    # The answers say they are the earlier ones given again: nothing was applied now.
+    assert [r.get("replayed") for r in results] == [True, True]
     assert results[1]["record"]["notes"] == "met the owner"
     assert ChangeLog.objects.count() == changes_before
     phones["b"].pull()
@@ -124,7 +126,48 @@ def test_duplicate_mutation_id_inside_one_push_applies_once(client_for, world):
     )
     first, second = response.json()["results"]
     assert first["status"] == second["status"] == "applied"
+    assert "replayed" not in first
+    assert second["replayed"] is True
     assert SiteSurvey.objects.get(pk=survey).version == 2
+
+
+def test_a_replayed_answer_says_so_and_a_fresh_one_does_not(client_for, world):
+    """A developer who re-sends a fixed mutation id learns why nothing changed; another
+    user's id is not reported as a replay (that would tell them it exists)."""
+    survey = str(world["rep_north"]["survey"])
+    mutation = {
+        "mutation_id": str(uuid.uuid4()),
+        "entity": "survey",
+        "op": "update",
+        "record_id": survey,
+        "base_version": 1,
+        "fields": {"footfall_weekend": 78},
+    }
+    body = {"device_id": "d1", "mutations": [mutation]}
+    client = client_for("rep_north")
+    [fresh] = client.post("/api/sync/push", body, format="json").json()["results"]
+    assert fresh["status"] == "applied"
+    assert "replayed" not in fresh
+    changes = ChangeLog.objects.count()
+    sent_again = {**mutation, "fields": {"footfall_weekend": 1}}
+    again = client.post("/api/sync/push", {**body, "mutations": [sent_again]}, format="json")
+    [replay] = again.json()["results"]
+    assert replay == {**fresh, "replayed": True}
+    assert SiteSurvey.objects.get(pk=survey).footfall_weekend == 78
+    assert ChangeLog.objects.count() == changes
+    rejected = {**mutation, "mutation_id": str(uuid.uuid4()), "fields": {"nope": 1}}
+    [first_rejection] = client.post(
+        "/api/sync/push", {**body, "mutations": [rejected]}, format="json"
+    ).json()["results"]
+    [rejection_again] = client.post(
+        "/api/sync/push", {**body, "mutations": [rejected]}, format="json"
+    ).json()["results"]
+    assert first_rejection["status"] == "rejected"
+    assert rejection_again == {**first_rejection, "replayed": True}
+    other = client_for("rep_north_2").post("/api/sync/push", body, format="json")
+    [foreign] = other.json()["results"]
+    assert foreign["status"] == "rejected"
+    assert "replayed" not in foreign
 
 
 def test_edit_of_a_deleted_record_is_a_conflict_and_stays_deleted(phones, world):

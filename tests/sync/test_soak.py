@@ -124,6 +124,12 @@ def test_soak(people, world, tmp_path):
                 "result", flat=True
             )
         )
+    except BaseException:
+        # A failure under load is rare and hard to reproduce: keep the server's side of it
+        # (tracebacks of any 500) in the test's output.
+        log = (tmp_path / "server.log").read_text(errors="replace")
+        print(f"\nserver log, last 8,000 characters:\n{log[-8000:]}")
+        raise
     finally:
         server.stop()
 
