@@ -89,7 +89,7 @@ class MutationResultSerializer(serializers.Serializer):
     code = serializers.CharField(
         required=False,
         help_text="On some rejections: the rule that refused the mutation "
-        "(e.g. survey_approved, opening_hours_confirmed, task_transition).",
+        "(e.g. survey_approved, opening_hours_denied, task_transition).",
     )
 
 

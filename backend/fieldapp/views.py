@@ -14,26 +14,15 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from fieldapp.assets import URL_PREFIX, app_file, build_id, shell_files
+from fieldline import security
 from fieldline.conf import fieldline_settings
 
 
 def content_security_policy() -> str:
-    """Own origin only; photo bytes may go straight to object storage (presigned URLs)."""
-    connect = ["'self'", *fieldline_settings.APP_CONNECT_SRC]
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' blob: data:",
-            f"connect-src {' '.join(connect)}",
-            "worker-src 'self'",
-            "manifest-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
+    """Own origin only (fieldline.security, as every page); photo bytes may go straight to
+    object storage (presigned URLs)."""
+    return security.content_security_policy(
+        connect_src=fieldline_settings.APP_CONNECT_SRC, app=True
     )
 
 

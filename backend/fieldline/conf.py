@@ -95,6 +95,10 @@ class FieldlineSettings:
     LOGIN_DELAY_BASE_S: int = 2
     LOGIN_DELAY_MAX_S: int = 600
     LOGIN_DEVICE_COOKIE_DAYS: int = 180
+    # /api/schema/ and /api/docs/ only for a signed-in user (a token, or an HQ session).
+    # On by default; off with DEBUG unless FIELDLINE_API_DOCS_LOGIN_REQUIRED says otherwise
+    # (settings.py), so the demo shows the docs to anyone.
+    API_DOCS_LOGIN_REQUIRED: bool = True
     PHONE_REGION: str = "DE"
     SYNC_MAX_MUTATIONS: int = 500
     # Seconds a client is told to wait (Retry-After) when the database is unavailable.

@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "fieldline.replicas.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A strict Content-Security-Policy on every HTML page that sets none of its own.
+    "fieldline.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "fieldline.urls"
@@ -329,6 +331,8 @@ SPECTACULAR_SETTINGS = {
 # set below overrides the declared value; a key conf.py does not declare yet is kept.
 FIELDLINE = {
     **environment_values(env),
+    # The API's schema and docs need a login in production; the demo (DEBUG) shows them.
+    "API_DOCS_LOGIN_REQUIRED": env.bool("FIELDLINE_API_DOCS_LOGIN_REQUIRED", default=not DEBUG),
     # The rep's app may send requests to these origins besides its own (CSP connect-src):
     # the object store that presigned photo uploads go to. Default: the S3 endpoint's
     # origin when a bucket is named (AWS itself without one).

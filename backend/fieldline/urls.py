@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.apis import LogoutApi, MeApi, TokenApi
+from fieldline.api_docs import DocsView, SchemaView
 from fieldline.views import landing
 from photos.apis import PhotoViewSet
 from stores.apis import StoreDuplicatesApi, StoreMergeApi, StoresNearbyApi, StoreViewSet
@@ -35,8 +35,8 @@ urlpatterns = [
     path("api/auth/logout", LogoutApi.as_view(), name="auth-logout"),
     path("api/me", MeApi.as_view(), name="me"),
     path("api/me/reminders", ReminderListApi.as_view(), name="me-reminders"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="docs"),
     path("api/sync/", include("sync.urls")),
     path("api/", include(audit_urlpatterns)),
     path("api/tasks/dispatch", DispatchApi.as_view(), name="task-dispatch"),

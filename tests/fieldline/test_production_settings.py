@@ -123,6 +123,23 @@ def test_demo_mode_still_starts_without_a_secret_key_or_a_broker():
     assert result.returncode == 0, result.stderr
 
 
+def test_the_api_docs_need_a_login_in_production_unless_said_otherwise():
+    code = [
+        "-c",
+        "from fieldline.conf import fieldline_settings; "
+        "print(fieldline_settings.API_DOCS_LOGIN_REQUIRED)",
+    ]
+
+    def required(env: dict[str, str]) -> str:
+        result = run([str(MANAGE), "shell", *code], env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()[-1]
+
+    assert required(production_env()) == "True"
+    assert required(production_env(DEBUG="true")) == "False"
+    assert required(production_env(FIELDLINE_API_DOCS_LOGIN_REQUIRED="false")) == "False"
+
+
 PRINT_DEBUG = [
     "-c",
     "from django.conf import settings; print(settings.DEBUG, settings.CELERY_TASK_ALWAYS_EAGER)",

@@ -602,4 +602,28 @@ def test_map_screenshots(scene, open_page, size, viewport):
     )
     assert overflow <= 0
     shot(page, f"hq-map-{size}")
+
+
+def test_pages_run_under_the_content_security_policy(scene, open_page, live_server):
+    """The map (Leaflet), the dispatch form's script and the API docs (Swagger UI) work
+    with the strict policy: no violation is reported and each page does its job."""
+    page = open_page("hq")
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
+    page.click("nav >> text=Map")
+    page.wait_for_selector('#map[data-markers="6"]')
+    page.click("nav >> text=Dispatch")
+    page.wait_for_selector("h1")
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".swagger-ui .info .title")
+    shot(page, "api-docs")
+
+    assert violations == []
     assert page.outside_requests == []
