@@ -79,6 +79,7 @@ class WatermelonTimestamp(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["epoch", "timestamp"], name="watermelon_issued_once")
         ]
+        indexes = [models.Index(fields=["issued_at"], name="watermelon_issued_at")]
 
 
 class ChangeSource(models.TextChoices):

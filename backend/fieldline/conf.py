@@ -137,6 +137,10 @@ class FieldlineSettings:
     DUPLICATES_MAX_CANDIDATES: int = 10
     SYNC_PULL_DEFAULT_LIMIT: int = 1000
     SYNC_PULL_MAX_LIMIT: int = 5000
+    # WatermelonDB pull timestamps are recorded so that, after a restore, the server knows
+    # which ones it issued; a daily job drops records older than this. A phone that last
+    # pulled before then gets a replacement pull after a restore (safe, only larger).
+    WATERMELON_TIMESTAMP_RETENTION_DAYS: int = 90
     # Orders import: CSV rows validated and written per chunk (a chunk ends at an order
     # boundary); at most this many rejected rows are listed in a report (all are counted).
     ORDER_IMPORT_CHUNK_ROWS: int = 5000

@@ -271,6 +271,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Coupons past their use window give their value back to the budget.
     "expire-coupons": {"task": "crm.jobs.expire_coupons", "schedule": crontab(minute="*/15")},
+    # Records of WatermelonDB pull timestamps past WATERMELON_TIMESTAMP_RETENTION_DAYS.
+    "watermelon-timestamps-prune": {
+        "task": "sync.jobs.prune_watermelon_timestamps",
+        "schedule": crontab(hour=4, minute=10),
+    },
     # Export files, import uploads and deleted photos' bytes past their retention period.
     "storage-retention": {
         "task": "reports.storage_retention_sweep",

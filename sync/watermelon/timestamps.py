@@ -12,8 +12,11 @@ Before any restore every timestamp below the watermark is this database's own, a
 is looked up.
 """
 
+import datetime as dt
+
 from django.utils import timezone
 
+from fieldline.conf import fieldline_settings
 from sync.models import SyncCounter, WatermelonTimestamp
 from sync.pull import restore_point, sync_epoch
 
@@ -35,3 +38,12 @@ def issued_here(timestamp: int) -> bool:
     if point is not None:  # restored into another cluster: no earlier timestamp holds
         epochs.append(point.epoch)
     return WatermelonTimestamp.objects.filter(epoch__in=epochs, timestamp=timestamp).exists()
+
+
+def prune_issued(*, now: dt.datetime) -> int:
+    """Drop records older than WATERMELON_TIMESTAMP_RETENTION_DAYS; returns how many.
+    Without its record a timestamp only costs a replacement pull after a restore."""
+    days = int(fieldline_settings.WATERMELON_TIMESTAMP_RETENTION_DAYS)
+    cutoff = now - dt.timedelta(days=days)
+    deleted, _ = WatermelonTimestamp.objects.filter(issued_at__lt=cutoff).delete()
+    return deleted

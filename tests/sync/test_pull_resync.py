@@ -1,11 +1,14 @@
 """Which cursors a database serves after `sync_restored` started a new epoch."""
 
+import datetime as dt
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
+from sync.jobs import prune_watermelon_timestamps
 from sync.models import WatermelonTimestamp
 from sync.pull import Cursor, restart_epoch_after_restore, restore_point, sync_epoch
 from sync.registry import all_entities
@@ -128,3 +131,14 @@ def test_watermelon_timestamps_before_any_restore_are_not_looked_up(client_for, 
     WatermelonTimestamp.objects.all().delete()  # as issued before they were recorded
     add_followup(world)
     assert "experimentalStrategy" not in device.pull()
+
+
+def test_watermelon_timestamp_records_past_their_retention_are_dropped(settings):
+    settings.FIELDLINE = {**settings.FIELDLINE, "WATERMELON_TIMESTAMP_RETENTION_DAYS": 30}
+    now = timezone.now()
+    for timestamp, age_days in ((1, 31), (2, 29)):
+        WatermelonTimestamp.objects.create(
+            epoch=sync_epoch(), timestamp=timestamp, issued_at=now - dt.timedelta(days=age_days)
+        )
+    assert prune_watermelon_timestamps() == 1
+    assert list(WatermelonTimestamp.objects.values_list("timestamp", flat=True)) == [2]
