@@ -464,7 +464,10 @@ def plans(request: HttpRequest) -> HttpResponse:
             "form": form,
             "region": region,
             "compliance": compliance,
-            "week_chart": bar_chart([(row.key[5:], round((row.rate or 0) * 100)) for row in weeks]),
+            "week_chart": bar_chart(
+                [(row.key[5:], round((row.rate or 0) * 100)) for row in weeks],
+                axis_title=gettext("Verified visits, % of planned"),
+            ),
             "reps": [(compliance.rep_names.get(row.key, "–"), row) for row in compliance.by_rep],
             "rules": region_rules(region),
             "overloads": [

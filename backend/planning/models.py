@@ -31,7 +31,9 @@ class PlanRules(models.Model):
     )
 
     class Meta:
-        verbose_name_plural = "plan rules"
+        # A region's rules are one set: "plan rules" would be the same word twice in the admin.
+        verbose_name = "plan rule set"
+        verbose_name_plural = "plan rule sets"
 
 
 class Plan(models.Model):

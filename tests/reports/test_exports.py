@@ -111,6 +111,7 @@ def test_store_geojson_is_scoped_and_filtered(scene, client_for):
         "grade",
         "segment",
         "tags",
+        "opening_hours_proposed",
         "phone_verified",
         "closing_proposed_at",
     ]
