@@ -27,6 +27,30 @@ class Phone:
     versions: dict[str, int] = field(default_factory=dict)
     cursor: str | None = None
 
+    def push_body(self, turn: int, *, client_ts: str) -> dict[str, Any]:
+        """A push of BATCH survey edits, the next BATCH of this phone's surveys in turn."""
+        start = turn * BATCH % len(self.surveys)
+        mutations = [
+            {
+                "mutation_id": str(uuid.uuid4()),
+                "entity": "survey",
+                "op": "update",
+                "record_id": str(pk),
+                "base_version": self.versions.get(str(pk), 1),
+                "client_ts": client_ts,
+                "fields": {"notes": f"turn {turn}", "footfall_weekday": 100 + turn % 300},
+            }
+            for pk in self.surveys[start : start + BATCH]
+        ]
+        return {"device_id": f"phone-{id(self)}", "mutations": mutations}
+
+    def note_versions(self, results: list[dict[str, Any]]) -> None:
+        """Remember the versions a push answered, as the next edits' base."""
+        for result in results:
+            record = result.get("record") or {}
+            if "id" in record and "version" in record:
+                self.versions[record["id"]] = record["version"]
+
 
 async def request(
     host: str, port: int, method: str, path: str, token: str, body: Any = None
@@ -52,19 +76,7 @@ async def phone_loop(
 ) -> None:
     turn = 0
     while time.monotonic() < until:
-        start = turn * BATCH % len(phone.surveys)
-        mutations = [
-            {
-                "mutation_id": str(uuid.uuid4()),
-                "entity": "survey",
-                "op": "update",
-                "record_id": str(pk),
-                "base_version": phone.versions.get(str(pk), 1),
-                "client_ts": "2026-11-30T08:00:00Z",
-                "fields": {"notes": f"turn {turn}", "footfall_weekday": 100 + turn % 300},
-            }
-            for pk in phone.surveys[start : start + BATCH]
-        ]
+        body = phone.push_body(turn, client_ts="2026-11-30T08:00:00Z")
         began = time.perf_counter()
         status, content = await request(
             host,
@@ -72,16 +84,14 @@ async def phone_loop(
             "POST",
             "/api/sync/push",
             phone.token,
-            {"device_id": f"phone-{id(phone)}", "mutations": mutations},
+            body,
         )
         latencies.append(time.perf_counter() - began)
         assert status == 200, (status, content[:300])
-        for result in json.loads(content)["results"]:
-            assert result["status"] != "rejected", result
-            record = result.get("record") or {}
-            if "id" in record and "version" in record:
-                phone.versions[record["id"]] = record["version"]
-        counts["mutations"] += len(mutations)
+        results = json.loads(content)["results"]
+        assert all(result["status"] != "rejected" for result in results), results
+        phone.note_versions(results)
+        counts["mutations"] += len(body["mutations"])
         began = time.perf_counter()
         path = "/api/sync/pull?limit=500" + (f"&cursor={phone.cursor}" if phone.cursor else "")
         status, content = await request(host, port, "GET", path, phone.token)

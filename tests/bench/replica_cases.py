@@ -16,24 +16,13 @@ import json
 import os
 import statistics
 import time
-import uuid
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from tests.bench.common import Row, make_world
+from tests.bench.load import RECORDS_PER_PHONE, Phone
 
-BATCH = 20
-RECORDS_PER_PHONE = 40
 READ_FROM = b"x-fieldline-read-from:"
-
-
-@dataclass
-class Phone:
-    token: str
-    surveys: list[uuid.UUID]
-    versions: dict[str, int] = field(default_factory=dict)
-    cursor: str | None = None
 
 
 async def request(
@@ -66,33 +55,18 @@ async def phone_loop(
 ) -> None:
     turn = 0
     while time.monotonic() < until:
-        start = turn * BATCH % len(phone.surveys)
-        mutations = [
-            {
-                "mutation_id": str(uuid.uuid4()),
-                "entity": "survey",
-                "op": "update",
-                "record_id": str(pk),
-                "base_version": phone.versions.get(str(pk), 1),
-                "client_ts": "2026-12-04T08:00:00Z",
-                "fields": {"notes": f"turn {turn}", "footfall_weekday": 100 + turn % 300},
-            }
-            for pk in phone.surveys[start : start + BATCH]
-        ]
+        body = phone.push_body(turn, client_ts="2026-12-04T08:00:00Z")
         began = time.perf_counter()
         status, content, _ = await request(
             urls[turn % len(urls)],
             "POST",
             "/api/sync/push",
             phone.token,
-            {"device_id": f"phone-{id(phone)}", "mutations": mutations},
+            body,
         )
         latencies.append(time.perf_counter() - began)
         assert status == 200, (status, content[:300])
-        for result in json.loads(content)["results"]:
-            record = result.get("record") or {}
-            if "id" in record and "version" in record:
-                phone.versions[record["id"]] = record["version"]
+        phone.note_versions(json.loads(content)["results"])
         # Two pulls per push, as phones poll more than they write; the first from the
         # other app server than the push.
         for pull in range(2):
@@ -106,7 +80,7 @@ async def phone_loop(
             phone.cursor = json.loads(content)["cursor"]
             counts["pulls"] += 1
             counts["replica_pulls"] += served.startswith("replica")
-        counts["mutations"] += len(mutations)
+        counts["mutations"] += len(body["mutations"])
         counts["requests"] += 3
         turn += 1
 
