@@ -26,6 +26,7 @@ from fieldline.conf import fieldline_settings
 from stores.fences import store_fences
 from stores.models import Segment, Store, TradeAreaType
 from surveys.models import (
+    SURVEY_MEASURES,
     CompetitorKind,
     CustomerGroup,
     Equipment,
@@ -318,19 +319,7 @@ def order_days(*, actor: User, until: dt.date, days: int) -> list[RegionOrders]:
 
 # --- one survey under review -------------------------------------------------------------
 
-ANSWER_FIELDS = (
-    "trade_area_type",
-    "footfall_weekday",
-    "footfall_weekend",
-    "footfall_slots",
-    "customer_groups",
-    "competitors",
-    "area_m2",
-    "equipment",
-    "signal_quality",
-    "fresh_shelf_m",
-    "notes",
-)
+ANSWER_FIELDS = ("trade_area_type", *SURVEY_MEASURES, "notes")
 CHOICE_LABELS: dict[str, dict[str, str]] = {
     "trade_area_type": dict(TradeAreaType.choices),
     "signal_quality": dict(SignalQuality.choices),

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from reports.models import CsvDialect, ExportKind
 from stores.models import Store
-from surveys.models import SiteSurvey
+from surveys.models import SURVEY_MEASURES, SiteSurvey
 from surveys.selectors import TemplateRules, scored, template_rules
 from sync.registry import get_entity
 from sync.wire import wire_value
@@ -40,15 +40,7 @@ SURVEY_COLUMNS = (
     "scored_version",
     "score",
     "captured_at",
-    "footfall_weekday",
-    "footfall_weekend",
-    "footfall_slots",
-    "customer_groups",
-    "competitors",
-    "area_m2",
-    "equipment",
-    "signal_quality",
-    "fresh_shelf_m",
+    *SURVEY_MEASURES,
     "lat",
     "lon",
     "accuracy_m",

@@ -60,6 +60,22 @@ class ReviewStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+# What a survey measures of its store, in the order forms, exports and the review page show
+# it: one list, so the wire serializer, the sync registry, the CSV export and the review
+# sheet cannot drift apart (the trade-area type precedes it wherever it is shown).
+SURVEY_MEASURES = (
+    "footfall_weekday",
+    "footfall_weekend",
+    "footfall_slots",
+    "customer_groups",
+    "competitors",
+    "area_m2",
+    "equipment",
+    "signal_quality",
+    "fresh_shelf_m",
+)
+
+
 class SiteSurvey(SyncableModel):
     store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="surveys")
     captured_by = models.ForeignKey(

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from stores.models import TradeAreaType
 from surveys.models import (
+    SURVEY_MEASURES,
     CompetitorKind,
     CustomerGroup,
     Equipment,
@@ -64,15 +65,7 @@ class SurveyWireSerializer(WireSerializer):
             *WireSerializer.META_FIELDS,
             "store",
             "trade_area_type",
-            "footfall_weekday",
-            "footfall_weekend",
-            "footfall_slots",
-            "customer_groups",
-            "competitors",
-            "area_m2",
-            "equipment",
-            "signal_quality",
-            "fresh_shelf_m",
+            *SURVEY_MEASURES,
             "lat",
             "lon",
             "accuracy_m",

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Model
 
 from accounts.models import Role
-from surveys.models import ReviewStatus, SiteSurvey
+from surveys.models import SURVEY_MEASURES, ReviewStatus, SiteSurvey
 from surveys.serializers import SurveyWireSerializer
 from surveys.survey_distance import survey_derive, survey_prefetch
 from sync.merge import Policy
@@ -70,6 +70,13 @@ def approved_survey_kept(record: Model, context: WriteContext) -> Refusal | None
     return None
 
 
+MEASURE_POLICIES = {
+    "customer_groups": Policy.UNION,
+    "competitors": Policy.UNION,
+    "equipment": Policy.UNION,
+}
+
+
 def survey_field(name: str, policy: Policy = Policy.LWW) -> FieldSpec:
     return FieldSpec(name, policy=policy, writers=FIELD_ROLES)
 
@@ -89,15 +96,11 @@ SURVEY = register(
                 ref_entity="store",
             ),
             survey_field("trade_area_type"),
-            survey_field("footfall_weekday"),
-            survey_field("footfall_weekend"),
-            survey_field("footfall_slots"),
-            survey_field("customer_groups", Policy.UNION),
-            survey_field("competitors", Policy.UNION),
-            survey_field("area_m2"),
-            survey_field("equipment", Policy.UNION),
-            survey_field("signal_quality"),
-            survey_field("fresh_shelf_m"),
+            # Lists merge as sets; the other measures, last writer wins per field.
+            *(
+                survey_field(name, MEASURE_POLICIES.get(name, Policy.LWW))
+                for name in SURVEY_MEASURES
+            ),
             survey_field("lat"),
             survey_field("lon"),
             survey_field("accuracy_m"),
