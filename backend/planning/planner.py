@@ -282,19 +282,22 @@ class _RepPlanner:
         it (least loaded first): the days the spacing rule allows."""
         exact = [target] if target in self.index else []
         before = after = None
+        # The nearest working day on each side by the calendar, kept only when it lies in
+        # the plan's weeks: for a target past the end, the last working day of the plan
+        # may be days earlier, with working days (outside the plan) in between.
         for offset in range(1, 15):
             candidate = target - dt.timedelta(days=offset)
             if candidate < self.first:
                 break
-            if candidate in self.index:
-                before = candidate
+            if self.rules.is_working_day(candidate):
+                before = candidate if candidate in self.index else None
                 break
         for offset in range(1, 15):
             candidate = target + dt.timedelta(days=offset)
             if candidate > self.end:
                 break
-            if candidate in self.index:
-                after = candidate
+            if self.rules.is_working_day(candidate):
+                after = candidate if candidate in self.index else None
                 break
         near = [d for d in (before, after) if d is not None]
         near.sort(key=lambda d: self.loads[d].minutes)

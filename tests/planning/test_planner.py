@@ -10,7 +10,9 @@ from planning.planner import (
     PlanRules,
     PlanStore,
     Reason,
+    _RepPlanner,
     day_minutes_needed,
+    horizon,
     plan_visits,
     required_visits,
 )
@@ -255,3 +257,19 @@ def test_kept_visits_count_as_planned_and_the_cadence_goes_on_from_them():
         (kept + dt.timedelta(days=14), False),
     ]
     assert result.unplanned == ()
+
+
+def test_a_visit_due_past_the_plan_is_not_pulled_days_forward_over_working_days():
+    """Regression (found by the property test): a visit whose cadence day falls after the
+    plan's last day was put on the plan's last working day, days early, with working days
+    (outside the plan) in between. The days the spacing rule allows are the nearest working
+    days by the calendar, and only those inside the plan."""
+    rules = PlanRules(work_days=frozenset({1, 2, 3, 4, 5, 6}))
+    days = horizon(MONDAY, 1)  # Monday 7 to Sunday 13 December
+    planner = _RepPlanner(rep=1, stores=[store("s")], rules=rules, days=days)
+
+    # Tuesday 15: the working days next to it are Monday 14 and Wednesday 16, both after
+    # the plan; Saturday 12, the plan's last working day, is not one of them.
+    assert planner.around(MONDAY + dt.timedelta(days=8)) == []
+    # Sunday 13 (no work): Saturday 12 is the working day before it, in the plan.
+    assert planner.around(MONDAY + dt.timedelta(days=6)) == [MONDAY + dt.timedelta(days=5)]
