@@ -23,6 +23,7 @@ from accounts.scope import scope_filter, scoped_queryset
 from crm.analytics.scoring import anomaly_verdict
 from crm.orders.models import Order
 from fieldline.conf import fieldline_settings
+from hq.labels import localized
 from stores.fences import store_fences
 from stores.models import Segment, Store, TradeAreaType
 from surveys.models import (
@@ -332,10 +333,10 @@ ANSWER_FIELDS = (
     "notes",
 )
 CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "trade_area_type": dict(TradeAreaType.choices),
-    "signal_quality": dict(SignalQuality.choices),
-    "customer_groups": dict(CustomerGroup.choices),
-    "equipment": dict(Equipment.choices),
+    "trade_area_type": dict(localized(TradeAreaType.choices)),
+    "signal_quality": dict(localized(SignalQuality.choices)),
+    "customer_groups": dict(localized(CustomerGroup.choices)),
+    "equipment": dict(localized(Equipment.choices)),
 }
 FIELD_LABELS = {
     "trade_area_type": _("Trade area type"),
