@@ -238,5 +238,5 @@ class ComplianceForm(forms.Form):
         if start and end and start > end:
             self.add_error("end", _("Before the start."))
         if start and end and (end - start).days > 366:
-            self.add_error("end", "At most a year after the start.")
+            self.add_error("end", _("At most a year after the start."))
         return data
