@@ -38,6 +38,16 @@ CHOICE_LABELS = (
     gettext_noop("Oven"),
     gettext_noop("Bake-off station"),
     gettext_noop("Seating"),
+    # surveys.PhotoSection
+    gettext_noop("Storefront"),
+    gettext_noop("Interior"),
+    gettext_noop("Fresh shelf"),
+    gettext_noop("Surroundings"),
+    gettext_noop("Other"),
+    # tasks.TaskStatus
+    gettext_noop("Open"),
+    gettext_noop("Accepted"),
+    gettext_noop("In progress"),
     # surveys.CustomerGroup, SignalQuality
     gettext_noop("Office workers"),
     gettext_noop("Students"),

@@ -513,7 +513,7 @@ def survey_sheet(*, actor: User, survey_id: uuid.UUID) -> SurveySheet | None:
         .order_by("section", "taken_at", "pk")
     )
     needed = dict(rules.min_photos) if rules else {}
-    section_labels = dict(PhotoSectionChoice.choices)
+    section_labels = dict(localized(PhotoSectionChoice.choices))
     sections = []
     for section in sorted(
         {p.section for p in photos} | set(needed),
@@ -559,7 +559,7 @@ def survey_sheet(*, actor: User, survey_id: uuid.UUID) -> SurveySheet | None:
             "captured_by__username",
         )[:PREVIOUS_SURVEYS]
     )
-    statuses = dict(ReviewStatus.choices)
+    statuses = dict(localized(ReviewStatus.choices))
     for row in previous:
         row["review_status_label"] = statuses.get(row["review_status"], row["review_status"])
     before, after, position, size = queue_neighbours(actor=actor, survey_id=survey.pk)
@@ -634,7 +634,7 @@ def store_page(*, actor: User, store_id: uuid.UUID) -> StorePage | None:
         .order_by(F("captured_at").desc(nulls_last=True), "-created_at")
         .values("id", "captured_at", "review_status", "score", "captured_by__username")[:20]
     )
-    statuses = dict(ReviewStatus.choices)
+    statuses = dict(localized(ReviewStatus.choices))
     for row in surveys:
         row["review_status_label"] = statuses.get(row["review_status"], row["review_status"])
     open_tasks = list(
