@@ -240,7 +240,8 @@ def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal], Unknown]:
             )
         spec = tables.get(table)
         if spec is None:
-            unknown_tables.append(str(table))
+            # Named as the answer may repeat it: a hostile name is shown by its place.
+            unknown_tables.append(safe_label(table, index))
         else:
             known += 1
             columns = columns_of(spec.name)
@@ -255,7 +256,9 @@ def parse_push(body: Any) -> tuple[list[PushedRow], list[Refusal], Unknown]:
                 and name not in spec.readonly
             }
             if names:
-                unknown_columns[table] = tuple(sorted(names))
+                unknown_columns[table] = tuple(
+                    safe_label(name, place) for place, name in enumerate(sorted(names))
+                )
         for kind in KINDS:
             for raw in lists.get(kind, []):
                 raw_id = raw.get("id", "") if isinstance(raw, dict) else raw

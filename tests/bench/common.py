@@ -263,3 +263,42 @@ def survey_update_pushes(surveys: list, *, device_id: str, per_push: int = 500):
                 for pk in surveys[start : start + per_push]
             ],
         }
+
+
+def naive_task_create(
+    *, store_id, assignee_id, region_id, created_by, title: str, new_values: dict, **extra
+) -> None:
+    """The naive baseline of bulk task writes: one task and its changelog row at a time
+    through the ORM, each in its own transaction, as a first version would."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from sync.models import ChangeLog
+    from tasks.models import Task, TaskStatus
+
+    with transaction.atomic():
+        now = timezone.now()
+        task = Task.objects.create(
+            store_id=store_id,
+            assignee_id=assignee_id,
+            created_by=created_by,
+            type="visit",
+            title=title,
+            status=TaskStatus.OPEN,
+            created_at=now,
+            updated_at=now,
+            scope_owner_id=assignee_id,
+            scope_region_id=region_id,
+            **extra,
+        )
+        ChangeLog.objects.create(
+            seq=0,
+            txid=0,
+            entity="task",
+            record_id=task.pk,
+            version=1,
+            op="create",
+            new_values=new_values,
+            source="dispatch",
+            at=now,
+        )

@@ -18,6 +18,7 @@ from tests.bench.common import (
     make_user,
     make_world,
     measure,
+    naive_task_create,
     peak_rss_mb,
     sample_note,
 )
@@ -29,12 +30,9 @@ from tests.bench.setup_db import ROOT
 def bench_dispatch(size: int, vendor: str) -> list[Row]:
     """One task per store of a selection: the service vs per-object create vs INSERT..SELECT."""
     from django.db import connection, transaction
-    from django.utils import timezone
 
     from stores.models import Store
     from surveys.selectors import StoreSelection
-    from sync.models import ChangeLog
-    from tasks.models import Task, TaskStatus
     from tasks.services import TaskTemplate, dispatch_tasks
 
     naive_size = min(size, NAIVE_SAMPLE)
@@ -56,31 +54,14 @@ def bench_dispatch(size: int, vendor: str) -> list[Row]:
             "pk", "owner_id", "region_id"
         )
         for store_id, owner_id, region_id in stores[:naive_size].iterator(chunk_size=2000):
-            with transaction.atomic():
-                now = timezone.now()
-                task = Task.objects.create(
-                    store_id=store_id,
-                    assignee_id=owner_id,
-                    created_by=hq,
-                    type="visit",
-                    title="Bench visit",
-                    status=TaskStatus.OPEN,
-                    created_at=now,
-                    updated_at=now,
-                    scope_owner_id=owner_id,
-                    scope_region_id=region_id,
-                )
-                ChangeLog.objects.create(
-                    seq=0,
-                    txid=0,
-                    entity="task",
-                    record_id=task.pk,
-                    version=1,
-                    op="create",
-                    new_values={"type": "visit", "title": "Bench visit"},
-                    source="dispatch",
-                    at=now,
-                )
+            naive_task_create(
+                store_id=store_id,
+                assignee_id=owner_id,
+                region_id=region_id,
+                created_by=hq,
+                title="Bench visit",
+                new_values={"type": "visit", "title": "Bench visit"},
+            )
 
     def raw_sql() -> None:
         new_id = "gen_random_uuid()" if vendor == "postgresql" else "lower(hex(randomblob(16)))"

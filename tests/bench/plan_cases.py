@@ -17,7 +17,15 @@ import tracemalloc
 import uuid
 from typing import Any
 
-from tests.bench.common import NAIVE_SAMPLE, Row, analyze, make_user, measure, sample_note
+from tests.bench.common import (
+    NAIVE_SAMPLE,
+    Row,
+    analyze,
+    make_user,
+    measure,
+    naive_task_create,
+    sample_note,
+)
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS = [["08:00", "19:00"]]
@@ -67,12 +75,10 @@ def make_plan_world(stores: int, reps: int, region: str) -> tuple[Any, list[Any]
 
 
 def bench_plan(size: tuple[int, int], vendor: str) -> list[Row]:
-    from django.db import transaction
     from django.utils import timezone
 
     from planning.services import plan_generate
-    from sync.models import ChangeLog
-    from tasks.models import Task, TaskStatus
+    from tasks.models import Task
 
     stores, reps = size
     region = "plan"
@@ -123,32 +129,15 @@ def bench_plan(size: tuple[int, int], vendor: str) -> list[Row]:
 
     def naive_django() -> None:
         for store_id, assignee_id, due_date, region_id in visits:
-            with transaction.atomic():
-                now = timezone.now()
-                task = Task.objects.create(
-                    store_id=store_id,
-                    assignee_id=assignee_id,
-                    created_by=manager,
-                    type="visit",
-                    title="Planned visit",
-                    status=TaskStatus.OPEN,
-                    due_date=due_date,
-                    created_at=now,
-                    updated_at=now,
-                    scope_owner_id=assignee_id,
-                    scope_region_id=region_id,
-                )
-                ChangeLog.objects.create(
-                    seq=0,
-                    txid=0,
-                    entity="task",
-                    record_id=task.pk,
-                    version=1,
-                    op="create",
-                    new_values={"type": "visit", "due_date": due_date.isoformat()},
-                    source="dispatch",
-                    at=now,
-                )
+            naive_task_create(
+                store_id=store_id,
+                assignee_id=assignee_id,
+                region_id=region_id,
+                created_by=manager,
+                title="Planned visit",
+                new_values={"type": "visit", "due_date": due_date.isoformat()},
+                due_date=due_date,
+            )
 
     naive = measure(
         "visit plan, 4 weeks (tasks written)",
