@@ -8,6 +8,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from hq.access import office_required
+from hq.labels import localized
 from tasks.models import OPEN_TASK_STATUSES, TaskStatus, TaskType
 from tasks.selectors import dispatch_list, dispatch_status_counts, dispatch_task_list
 from tasks.services import CANCELLABLE, DispatchAlreadyCancelled, dispatch_cancel
@@ -22,7 +23,7 @@ def dispatch_detail(request: HttpRequest, pk) -> HttpResponse:
         dispatch_list(actor=request.user).select_related("created_by", "cancelled_by"), pk=pk
     )
     counts = dispatch_status_counts(dispatch=dispatch)
-    labels = dict(TaskStatus.choices)
+    labels = dict(localized(TaskStatus.choices))
     return render(
         request,
         "hq/dispatch_detail.html",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from fieldline.conf import fieldline_settings
 from hq.labels import localized
-from hq.selectors import region_list
+from hq.selectors import SEGMENT_WORDS, region_list
 from reports.models import CsvDialect, ExportKind
 from stores.models import Grade, Segment, StoreStatus, TradeAreaType
 from surveys.models import Equipment, ReviewReason, ReviewStatus, ReviewVerdict
@@ -21,8 +21,10 @@ from tasks.services import default_due_date
 
 
 class ReviewForm(forms.Form):
-    verdict = forms.ChoiceField(choices=ReviewVerdict.choices)
-    reason = forms.ChoiceField(choices=[("", "reason…"), *ReviewReason.choices], required=False)
+    verdict = forms.ChoiceField(choices=localized(ReviewVerdict.choices))
+    reason = forms.ChoiceField(
+        choices=[("", _("reason…")), *localized(ReviewReason.choices)], required=False
+    )
     comment = forms.CharField(max_length=5000, required=False, strip=True)
 
     def reasons(self) -> dict[str, list[str]]:
@@ -36,9 +38,9 @@ class SurveyReviewForm(forms.Form):
     the GPS fix, and any number for the whole survey, plus a comment. Which verdicts need
     which are the review service's rules (surveys.services.review_rules_check)."""
 
-    verdict = forms.ChoiceField(choices=ReviewVerdict.choices, label=_("Verdict"))
+    verdict = forms.ChoiceField(choices=localized(ReviewVerdict.choices), label=_("Verdict"))
     general = forms.MultipleChoiceField(
-        choices=ReviewReason.choices,
+        choices=localized(ReviewReason.choices),
         required=False,
         label=_("Reasons for the whole survey"),
         widget=forms.CheckboxSelectMultiple,
@@ -56,7 +58,7 @@ class SurveyReviewForm(forms.Form):
         self.items = tuple(items)
         for item in self.items:
             self.fields[f"reason.{item}"] = forms.ChoiceField(
-                choices=[("", _("no reason")), *ReviewReason.choices],
+                choices=[("", _("no reason")), *localized(ReviewReason.choices)],
                 required=False,
                 label=_("Reason"),
             )
@@ -82,28 +84,34 @@ def checkboxes(choices, label: str) -> forms.MultipleChoiceField:
 class DispatchForm(forms.Form):
     """A store filter and a task, as the dispatch API takes them."""
 
-    region = checkboxes((), "Region")
-    grade = checkboxes(Grade.choices, "Grade")
-    segment = checkboxes(Segment.choices, "Segment")
-    status = checkboxes(StoreStatus.choices, "Store status")
-    trade_area_type = checkboxes(TradeAreaType.choices, "Trade area")
-    equipment = checkboxes(Equipment.choices, "Has equipment")
-    footfall_min = forms.IntegerField(min_value=0, required=False, label="Footfall from")
-    footfall_max = forms.IntegerField(min_value=0, required=False, label="Footfall to")
+    region = checkboxes((), _("Region"))
+    grade = checkboxes(localized(Grade.choices), _("Grade"))
+    segment = checkboxes([(value, SEGMENT_WORDS[value]) for value in Segment.values], _("Segment"))
+    status = checkboxes(localized(StoreStatus.choices), _("Store status"))
+    trade_area_type = checkboxes(localized(TradeAreaType.choices), _("Trade area"))
+    equipment = checkboxes(localized(Equipment.choices), _("Has equipment"))
+    footfall_min = forms.IntegerField(min_value=0, required=False, label=_("Footfall from"))
+    footfall_max = forms.IntegerField(min_value=0, required=False, label=_("Footfall to"))
     no_survey_days = forms.IntegerField(
-        min_value=0, max_value=36_500, required=False, label="No survey in (days)"
+        min_value=0, max_value=36_500, required=False, label=_("No survey in (days)")
     )
-    task_type = forms.ChoiceField(choices=TaskType.choices, label="Task type")
-    title = forms.CharField(max_length=200, label="Task title")
+    task_type = forms.ChoiceField(choices=localized(TaskType.choices), label=_("Task type"))
+    title = forms.CharField(max_length=200, label=_("Task title"))
     due_date = forms.DateField(
         label=_("Due"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     priority = forms.TypedChoiceField(
-        choices=((1, "1 (high)"), (2, "2"), (3, "3 (low)")), coerce=int, initial=2
+        choices=((1, _("1 (high)")), (2, "2"), (3, _("3 (low)"))),
+        coerce=int,
+        initial=2,
+        label=_("Priority"),
     )
     notes = forms.CharField(
-        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Notes"),
     )
     include_existing = forms.BooleanField(
         required=False,
@@ -206,13 +214,13 @@ class AnalyticsForm(forms.Form):
 class ComplianceForm(forms.Form):
     """The visit plans page: which region (HQ chooses; a manager has one), rep and period."""
 
-    region = forms.ChoiceField(label="Region", required=False)
-    rep = forms.TypedChoiceField(label="Rep", coerce=int, required=False, empty_value=None)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    rep = forms.TypedChoiceField(label=_("Rep"), coerce=int, required=False, empty_value=None)
     start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
@@ -222,13 +230,13 @@ class ComplianceForm(forms.Form):
         reps = User.objects.filter(
             role="rep", region__in=[r.code for r in regions], is_active=True
         ).order_by("username")
-        self.fields["rep"].choices = [("", "All reps")] + [(u.pk, u.username) for u in reps]
+        self.fields["rep"].choices = [("", _("All reps"))] + [(u.pk, u.username) for u in reps]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
-            self.add_error("end", "Before the start.")
+            self.add_error("end", _("Before the start."))
         if start and end and (end - start).days > 366:
-            self.add_error("end", "At most a year after the start.")
+            self.add_error("end", _("At most a year after the start."))
         return data

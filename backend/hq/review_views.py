@@ -60,7 +60,7 @@ def survey_page(request: HttpRequest, pk) -> HttpResponse:
             % {"why": error.errors or error.reason},
         )
         return render_survey_page(request, sheet=sheet, form=form, status=400)
-    verdict = dict(ReviewVerdict.choices)[form.cleaned_data["verdict"]]
+    verdict = gettext(dict(ReviewVerdict.choices)[form.cleaned_data["verdict"]])
     messages.success(
         request,
         gettext("%(verdict)s: the survey of %(store)s.")

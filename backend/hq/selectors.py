@@ -23,6 +23,7 @@ from accounts.scope import scope_filter, scoped_queryset
 from crm.analytics.scoring import anomaly_verdict
 from crm.orders.models import Order
 from fieldline.conf import fieldline_settings
+from hq.labels import localized
 from stores.fences import store_fences
 from stores.models import Segment, Store, TradeAreaType
 from surveys.models import (
@@ -321,10 +322,10 @@ def order_days(*, actor: User, until: dt.date, days: int) -> list[RegionOrders]:
 
 ANSWER_FIELDS = ("trade_area_type", *SURVEY_MEASURES, "notes")
 CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "trade_area_type": dict(TradeAreaType.choices),
-    "signal_quality": dict(SignalQuality.choices),
-    "customer_groups": dict(CustomerGroup.choices),
-    "equipment": dict(Equipment.choices),
+    "trade_area_type": dict(localized(TradeAreaType.choices)),
+    "signal_quality": dict(localized(SignalQuality.choices)),
+    "customer_groups": dict(localized(CustomerGroup.choices)),
+    "equipment": dict(localized(Equipment.choices)),
 }
 FIELD_LABELS = {
     "trade_area_type": _("Trade area type"),
@@ -501,7 +502,7 @@ def survey_sheet(*, actor: User, survey_id: uuid.UUID) -> SurveySheet | None:
         .order_by("section", "taken_at", "pk")
     )
     needed = dict(rules.min_photos) if rules else {}
-    section_labels = dict(PhotoSectionChoice.choices)
+    section_labels = dict(localized(PhotoSectionChoice.choices))
     sections = []
     for section in sorted(
         {p.section for p in photos} | set(needed),
@@ -547,7 +548,7 @@ def survey_sheet(*, actor: User, survey_id: uuid.UUID) -> SurveySheet | None:
             "captured_by__username",
         )[:PREVIOUS_SURVEYS]
     )
-    statuses = dict(ReviewStatus.choices)
+    statuses = dict(localized(ReviewStatus.choices))
     for row in previous:
         row["review_status_label"] = statuses.get(row["review_status"], row["review_status"])
     before, after, position, size = queue_neighbours(actor=actor, survey_id=survey.pk)
@@ -622,7 +623,7 @@ def store_page(*, actor: User, store_id: uuid.UUID) -> StorePage | None:
         .order_by(F("captured_at").desc(nulls_last=True), "-created_at")
         .values("id", "captured_at", "review_status", "score", "captured_by__username")[:20]
     )
-    statuses = dict(ReviewStatus.choices)
+    statuses = dict(localized(ReviewStatus.choices))
     for row in surveys:
         row["review_status_label"] = statuses.get(row["review_status"], row["review_status"])
     open_tasks = list(

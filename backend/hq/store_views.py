@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from hq.access import office_required
-from hq.selectors import store_page
+from hq.selectors import SEGMENT_WORDS, store_page
 
 
 @require_GET
@@ -14,4 +14,5 @@ def store_detail(request: HttpRequest, pk) -> HttpResponse:
     page = store_page(actor=request.user, store_id=pk)
     if page is None:
         raise Http404
-    return render(request, "hq/store.html", {"page": page, "store": page.store})
+    segment = SEGMENT_WORDS.get(page.store.segment) if page.store.segment else None
+    return render(request, "hq/store.html", {"page": page, "store": page.store, "segment": segment})

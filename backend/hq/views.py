@@ -242,10 +242,18 @@ def review_submit(request: HttpRequest, pk) -> HttpResponse:
     except ReviewRefused as error:
         if error.reason == "not_found":
             raise Http404 from error
-        form.add_error(None, f"The survey could not be reviewed: {error.errors or error.reason}")
+        form.add_error(
+            None,
+            gettext("The survey could not be reviewed: %(why)s")
+            % {"why": error.errors or error.reason},
+        )
         return render_review_list(request, form=form, status=400, failed=str(pk))
     verdict = dict(ReviewForm.base_fields["verdict"].choices)[form.cleaned_data["verdict"]]
-    messages.success(request, f"{verdict}: the survey of {survey.store.name}.")
+    messages.success(
+        request,
+        gettext("%(verdict)s: the survey of %(store)s.")
+        % {"verdict": verdict, "store": survey.store.name},
+    )
     return redirect("hq:review-queue")
 
 

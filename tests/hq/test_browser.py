@@ -555,7 +555,7 @@ def test_the_pages_in_german(scene, open_page, size, viewport):
 
     assert page.locator("html").get_attribute("lang") == "de"
     assert page.locator("nav a").all_inner_texts() == [
-        "Übersicht", "Karte", "Prüfung", "Aufträge", "Auswertungen", "Exporte", "Geräte"
+        "Übersicht", "Karte", "Prüfung", "Aufträge", "Auswertungen", "Pläne", "Exporte", "Geräte"
     ]  # fmt: skip
     page.click("nav >> text=Auswertungen")
     page.wait_for_selector("h1:text-is('Kundenauswertungen')")

@@ -107,6 +107,9 @@ def office(user, **headers) -> Client:
         ("/hq/analytics/", "Kundenauswertungen"),
         ("/hq/exports/", "Im Hintergrund exportieren"),
         ("/hq/devices/", "Noch kein Gerät hat synchronisiert."),
+        ("/hq/", "Vollständigkeit der Erhebungen"),
+        ("/hq/review/", "Prüfliste"),
+        ("/hq/dispatch/", "Aufträge versenden"),
     ],
 )
 def test_the_browsers_language_picks_german(people, path, german):

@@ -7,7 +7,7 @@
   if (!form || !confirm) { return; }
   form.addEventListener("input", function () {
     confirm.disabled = true;
-    confirm.textContent = "Preview again to dispatch";
+    confirm.textContent = confirm.getAttribute("data-stale") || "Preview again to dispatch";
   });
 })();
 
