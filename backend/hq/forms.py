@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,7 @@ from hq.selectors import SEGMENT_WORDS, region_list
 from reports.models import CsvDialect, ExportKind
 from stores.models import Grade, Segment, StoreStatus, TradeAreaType
 from surveys.models import Equipment, ReviewReason, ReviewStatus, ReviewVerdict
+from surveys.services import ReviewRefused
 from tasks.models import TaskType
 from tasks.services import default_due_date
 
@@ -240,3 +242,15 @@ class ComplianceForm(forms.Form):
         if start and end and (end - start).days > 366:
             self.add_error("end", _("At most a year after the start."))
         return data
+
+
+def add_review_refusal(form: forms.Form, error: ReviewRefused) -> None:
+    """A verdict the review service refused, on the form that sent it; a survey out of the
+    reviewer's reach is a 404, as on every other page."""
+    if error.reason == "not_found":
+        raise Http404 from error
+    form.add_error(
+        None,
+        gettext("The survey could not be reviewed: %(why)s")
+        % {"why": error.errors or error.reason},
+    )

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.scope import scope_filter
 from hq.access import office_required
-from hq.forms import SurveyReviewForm
+from hq.forms import SurveyReviewForm, add_review_refusal
 from hq.selectors import ANSWER_FIELDS, SurveySheet, survey_sheet
 from photos.apis import image_response
 from photos.content import IMAGE_TYPES, photo_content_open
@@ -52,13 +52,7 @@ def survey_page(request: HttpRequest, pk) -> HttpResponse:
                 form.add_error("comment" if name == "comment" else None, problem)
         return render_survey_page(request, sheet=sheet, form=form, status=400)
     except ReviewRefused as error:
-        if error.reason == "not_found":
-            raise Http404 from error
-        form.add_error(
-            None,
-            gettext("The survey could not be reviewed: %(why)s")
-            % {"why": error.errors or error.reason},
-        )
+        add_review_refusal(form, error)
         return render_survey_page(request, sheet=sheet, form=form, status=400)
     verdict = gettext(dict(ReviewVerdict.choices)[form.cleaned_data["verdict"]])
     messages.success(

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -26,7 +26,14 @@ from fieldline.replicas import replica_view
 from hq.access import office_required
 from hq.charts import bar_chart, line_chart
 from hq.csp import map_policy
-from hq.forms import AnalyticsForm, ComplianceForm, DispatchForm, ExportForm, ReviewForm
+from hq.forms import (
+    AnalyticsForm,
+    ComplianceForm,
+    DispatchForm,
+    ExportForm,
+    ReviewForm,
+    add_review_refusal,
+)
 from hq.selectors import (
     MapBand,
     MapStore,
@@ -240,13 +247,7 @@ def review_submit(request: HttpRequest, pk) -> HttpResponse:
                 form.add_error(None, message)
         return render_review_list(request, form=form, status=400, failed=str(pk))
     except ReviewRefused as error:
-        if error.reason == "not_found":
-            raise Http404 from error
-        form.add_error(
-            None,
-            gettext("The survey could not be reviewed: %(why)s")
-            % {"why": error.errors or error.reason},
-        )
+        add_review_refusal(form, error)
         return render_review_list(request, form=form, status=400, failed=str(pk))
     verdict = dict(ReviewForm.base_fields["verdict"].choices)[form.cleaned_data["verdict"]]
     messages.success(

@@ -52,9 +52,10 @@ class Phone:
                 self.versions[record["id"]] = record["version"]
 
 
-async def request(
+async def exchange(
     host: str, port: int, method: str, path: str, token: str, body: Any = None
-) -> tuple[int, bytes]:
+) -> tuple[int, bytes, bytes]:
+    """One request on a fresh connection: (status, raw headers, body)."""
     payload = json.dumps(body).encode() if body is not None else b""
     reader, writer = await asyncio.open_connection(host, port)
     head = (
@@ -67,8 +68,15 @@ async def request(
     answer = await reader.read()
     writer.close()
     status_line, _, rest = answer.partition(b"\r\n")
-    _headers, _, content = rest.partition(b"\r\n\r\n")
-    return int(status_line.split()[1]), content
+    headers, _, content = rest.partition(b"\r\n\r\n")
+    return int(status_line.split()[1]), headers, content
+
+
+async def request(
+    host: str, port: int, method: str, path: str, token: str, body: Any = None
+) -> tuple[int, bytes]:
+    status, _headers, content = await exchange(host, port, method, path, token, body)
+    return status, content
 
 
 async def phone_loop(

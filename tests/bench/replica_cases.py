@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.bench.common import Row, make_world
-from tests.bench.load import RECORDS_PER_PHONE, Phone
+from tests.bench.load import RECORDS_PER_PHONE, Phone, exchange
 
 READ_FROM = b"x-fieldline-read-from:"
 
@@ -30,24 +30,12 @@ async def request(
 ) -> tuple[int, bytes, str]:
     """(status, body, the database that answered per X-Fieldline-Read-From, or "")."""
     parts = urlsplit(url)
-    payload = json.dumps(body).encode() if body is not None else b""
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    head = (
-        f"{method} {path} HTTP/1.1\r\nHost: {parts.hostname}\r\nAuthorization: Token {token}"
-        f"\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-        "Connection: close\r\n\r\n"
-    )
-    writer.write(head.encode() + payload)
-    await writer.drain()
-    answer = await reader.read()
-    writer.close()
-    status_line, _, rest = answer.partition(b"\r\n")
-    headers, _, content = rest.partition(b"\r\n\r\n")
+    status, headers, content = await exchange(parts.hostname, parts.port, method, path, token, body)
     served = ""
     for line in headers.split(b"\r\n"):
         if line.lower().startswith(READ_FROM):
             served = line.split(b":", 1)[1].strip().decode()
-    return int(status_line.split()[1]), content, served
+    return status, content, served
 
 
 async def phone_loop(
