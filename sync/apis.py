@@ -16,6 +16,7 @@ from fieldline.inputs import parse_count
 from fieldline.parsers import EnvelopeJSONParser
 from fieldline.query_params import refuse_unknown_query_params
 from fieldline.replicas import READ_FROM_HEADER, ReplicaRead, read_on_replica
+from sync.cursors import CursorExpired, CursorInvalid
 from sync.models import ChangeLog, ConflictLog
 from sync.openapi import (
     FIELD_ERRORS,
@@ -31,7 +32,7 @@ from sync.openapi import (
     push_mutation_proxy,
     schema_field,
 )
-from sync.pull import CursorExpired, CursorInvalid, pull_page
+from sync.pull import pull_page
 from sync.push import PushInvalid, PushTooLarge, push
 from sync.rest import DateTimeFilter
 from sync.selectors import AuditFilter, audit_log

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from knox.models import AuthToken
 
-from sync.pull import CURSOR_SIGNER_SALT, CURSOR_VERSION
+from sync.cursors import CURSOR_SIGNER_SALT, CURSOR_VERSION
 from sync.registry import all_entities
 from sync.watermelon.schema import table_specs
 

@@ -20,7 +20,8 @@ from fieldline.inputs import (
     parse_decimal,
 )
 from stores.models import Store
-from sync.pull import CURSOR_SIGNER_SALT, CURSOR_VERSION, sync_epoch
+from sync.cursors import CURSOR_SIGNER_SALT, CURSOR_VERSION
+from sync.pull import sync_epoch
 
 pytestmark = pytest.mark.django_db
 

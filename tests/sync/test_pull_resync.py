@@ -8,9 +8,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from sync.cursors import Cursor
 from sync.jobs import prune_watermelon_timestamps
 from sync.models import WatermelonTimestamp
-from sync.pull import Cursor, restart_epoch_after_restore, restore_point, sync_epoch
+from sync.pull import restart_epoch_after_restore, restore_point, sync_epoch
 from sync.registry import all_entities
 from tests.conftest import create
 from tests.sync.phone import Phone, ResyncRequired

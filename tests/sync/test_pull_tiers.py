@@ -16,7 +16,8 @@ from django.core import signing
 from django.utils import timezone
 
 from surveys.models import SurveyTemplate
-from sync.pull import Cursor, sync_epoch
+from sync.cursors import Cursor
+from sync.pull import sync_epoch
 from tests.conftest import create, push_one
 from tests.row_locks import held
 
