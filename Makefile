@@ -59,6 +59,7 @@ test-replica: install pgbouncer
 
 test: install browser pgbouncer
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	@if command -v node >/dev/null && command -v npm >/dev/null; then \
 		npm ci --prefix tests/clients --no-audit --no-fund; \
 	else echo "node not found: skipping WatermelonDB client tests"; fi
@@ -75,6 +76,7 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/ruff format --check .
 
 format: install

@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -390,6 +390,7 @@ class Batch:
         and it is not deleted. Records written earlier in this batch count as they are now."""
         parsed = parse_uuid(pk)
         in_batch = self.records.get((entity, parsed))
+        row: tuple[Any, Any, Any] | None
         if in_batch is not None:
             row = (in_batch.scope_owner_id, in_batch.scope_region_id, in_batch.deleted)
         else:
@@ -459,7 +460,7 @@ class Batch:
 MAX_ID = 2**63 - 1
 
 
-def _is_user_id(value: Any) -> bool:
+def _is_user_id(value: Any) -> TypeGuard[int]:
     """A value that can be a user's id (and that the database driver can take)."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 

@@ -392,7 +392,7 @@ class MutationRules:
         )
 
 
-def _plain_errors(errors: Any) -> dict[str, Any]:
+def _plain_errors(errors: Any) -> Any:
     """DRF's ErrorDetail objects as plain strings, ready for JSON."""
     if isinstance(errors, dict):
         return {str(key): _plain_errors(value) for key, value in errors.items()}

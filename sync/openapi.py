@@ -76,7 +76,7 @@ def record_serializer(spec: EntitySpec) -> type[serializers.Serializer]:
     )
     serializer = type(name + "Serializer", (serializers.Serializer,), {"__doc__": doc})
     # In the record's order (the metaclass would order fields by their creation).
-    serializer._declared_fields = fields
+    serializer._declared_fields = fields  # type: ignore[attr-defined]  # a made class
     return serializer
 
 

@@ -61,7 +61,7 @@ def allocate_positions(count: int) -> list[Position]:
     return [Position(txid=seq, seq=seq) for seq in range(first, last + 1)]
 
 
-def bump_positions(*, model: type, record_ids: list) -> None:
+def bump_positions(*, model: type[models.Model], record_ids: list) -> None:
     """Give records new positions so that the next pulls carry them again."""
     if not record_ids:
         return
@@ -82,7 +82,7 @@ def bump_positions(*, model: type, record_ids: list) -> None:
     model.objects.bulk_update(rows, ["sync_txid", "sync_seq"], batch_size=500)
 
 
-def key_share_lock(*, model: type, record_ids: Collection[Any]) -> None:
+def key_share_lock(*, model: type[models.Model], record_ids: Collection[Any]) -> None:
     """Hold these rows FOR KEY SHARE, by primary key, until the transaction ends: as a
     foreign key to them would at commit, but before the transaction reads them. Only a
     FOR UPDATE lock (a scope move) is waited for. SQLite runs one writing transaction at
@@ -100,7 +100,7 @@ def key_share_lock(*, model: type, record_ids: Collection[Any]) -> None:
         )
 
 
-def update_rows(*, model: type, records: list, field_names: list[str]) -> None:
+def update_rows(*, model: type[models.Model], records: list, field_names: list[str]) -> None:
     """Write these fields of these records back, set-based.
 
     PostgreSQL gets one `UPDATE ... FROM json_to_recordset(<one JSON document>)` per
@@ -181,7 +181,7 @@ def bound_cursor(db) -> Iterator[psycopg.Cursor]:
         yield cursor
 
 
-def insert_rows(*, model: type, rows: list[dict[str, Any]]) -> None:
+def insert_rows(*, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     """Insert new rows (the change, conflict and mutation logs of a batch), set-based.
 
     The rows are plain dicts by attribute name: building a model instance per log row cost
@@ -212,7 +212,7 @@ def insert_rows(*, model: type, rows: list[dict[str, Any]]) -> None:
     )
 
 
-def insert_records(*, model: type, records: list) -> None:
+def insert_records(*, model: type[models.Model], records: list) -> None:
     """Insert new records (model instances a write created), set-based.
 
     On PostgreSQL, when every column is a plain one (`PLAIN_FIELDS`, no value computed on

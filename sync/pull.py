@@ -554,8 +554,7 @@ def _render(positions: list[tuple[str, str, int, int, bool]]) -> Iterator[dict[s
     for entity, ids in wanted.items():
         spec = get_entity(entity)
         assert spec is not None
-        for pk, found in wire_rows(spec=spec, ids=ids).items():
-            records[(entity, pk)] = found
+        records.update(((entity, pk), row) for pk, row in wire_rows(spec=spec, ids=ids).items())
     for entity, pk, _txid, _seq, is_exit in positions:
         found = records.get((entity, pk))
         if is_exit or found is None or found[0]:

@@ -83,6 +83,10 @@ def parse_mutation(raw: Any) -> Mutation | MutationResult:
         errors["fields"] = ["A JSON object is required."]
     if errors:
         return _rejected(mutation_id, errors)
+    # Checked above; said again for the type checker.
+    assert isinstance(entity, str)
+    assert isinstance(op, str)
+    assert record_id is not None
     return Mutation(
         entity=entity,
         op=op,

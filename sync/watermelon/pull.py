@@ -230,7 +230,8 @@ def _row_pages(
                 ids=[row[0] for row in rows],
                 since=table_pass.classify_since,
             )
-        created, updated = [], []
+        created: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
         for row in rows:
             raw = {name: wire_value(value) for name, value in zip(names, row, strict=False)}
             for name in json_names:

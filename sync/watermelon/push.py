@@ -299,7 +299,7 @@ def count_rows(body: Any) -> int:
     if not isinstance(changes, dict):
         return 0
     return sum(
-        len(lists.get(kind))
+        len(lists.get(kind) or ())
         for lists in changes.values()
         if isinstance(lists, dict)
         for kind in KINDS

@@ -11,7 +11,7 @@ from sync.merge import Policy
 from sync.registry import EntitySpec, all_entities, get_entity
 from sync.wire import wire_value
 
-KINDS = ("created", "updated", "deleted")
+KINDS: tuple["Kind", ...] = ("created", "updated", "deleted")
 # Columns that are WatermelonDB's or the server's own bookkeeping, never written by a push.
 BOOKKEEPING_COLUMNS = frozenset(
     {"id", "_status", "_changed", "version", "created_at", "updated_at", "deleted"}
