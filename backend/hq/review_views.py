@@ -1,6 +1,6 @@
 """The review page: one survey in front of the reviewer, and its photos.
 
-Reads come from hq.selectors (`survey_sheet`); the verdict goes through the review service
+Reads come from hq.review_selectors (`survey_sheet`); the verdict goes through the review service
 (surveys.services.survey_review), the same as `POST /api/surveys/{id}/review`.
 """
 
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.scope import scope_filter
 from hq.access import office_required
 from hq.forms import SurveyReviewForm, add_review_refusal
-from hq.selectors import ANSWER_FIELDS, SurveySheet, survey_sheet
+from hq.review_selectors import ANSWER_FIELDS, SurveySheet, survey_sheet
 from photos.apis import image_response
 from photos.content import IMAGE_TYPES, photo_content_open
 from photos.thumbnails import photo_thumbnail_open
